@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// Options every command takes: where the database is. Flags override the environment.
+struct CommonOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "Folder of the embedded database and admin token (RUNWAY_DATA_DIR).")
+    var dataDirectory: String?
+
+    @Option(name: .customLong("database-url"), help: "PostgreSQL URL of the service's role (DATABASE_URL); unset: embedded.")
+    var databaseURL: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (RUNWAY_LOG_LEVEL).")
+    var logLevel: String?
+
+    /// Defaults, then the environment, then these flags.
+    func resolve(into configuration: inout RunwayConfiguration) throws {
+        try configuration.apply(environment: ProcessInfo.processInfo.environment)
+        if let dataDirectory { configuration.dataDirectory = dataDirectory }
+        if let databaseURL { configuration.databaseURL = databaseURL }
+        if let logLevel {
+            guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+                throw ValidationError("--log-level \(logLevel) is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            configuration.logLevel = level
+        }
+    }
+
+    func configuration() throws -> RunwayConfiguration {
+        var configuration = RunwayConfiguration()
+        try resolve(into: &configuration)
+        return configuration
+    }
+}
+
+/// Sets up swift-log once per process: the service logs to stdout, commands to stderr so their
+/// stdout stays machine-readable.
+func bootstrapLogging(level: Logger.Level, toStandardError: Bool) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = toStandardError ? StreamLogHandler.standardError(label: label) : StreamLogHandler.standardOutput(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    return Logger(label: "runway")
+}
+
+/// Runs a command's body against the prepared database (embedded or not), then lets go of it.
+func withPreparedDatabase<Value: Sendable>(
+    _ configuration: RunwayConfiguration, logger: Logger, _ body: @Sendable (Database) async throws -> Value
+) async throws -> Value {
+    let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
+    let result: Result<Value, any Error>
+    do {
+        result = .success(
+            try await DatabaseBootstrap.withClient(prepared.endpoint, logger: logger) { client in
+                try await body(Database(client: client))
+            })
+    } catch {
+        result = .failure(error)
+    }
+    await prepared.embedded?.release()
+    return try result.get()
+}
+
+/// Runs a command; a failure becomes one `error: …` line on stderr and exit status 1.
+func runCommand(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as ConfigurationError {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        throw ExitCode.failure
+    } catch let error as CommandFailure {
+        FileHandle.standardError.write(Data("error: \(error.description)\n".utf8))
+        throw ExitCode.failure
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(String(reflecting: error))\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// A command that could not do what was asked, with a message for the operator.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Apply pending database migrations (serve does this too).")
+
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws {
+        try await runCommand {
+            let configuration = try common.configuration()
+            let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
+            try await withPreparedDatabase(configuration, logger: logger) { _ in }
+            print("migrations applied; schema version \(Migration.all.last?.version ?? 0)")
+        }
+    }
+}

@@ -1,0 +1,145 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import ServiceLifecycle
+import UnixSignals
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the tenant API and the admin API until SIGTERM or SIGINT.")
+
+    @OptionGroup var common: CommonOptions
+    @Option(help: "Address of the public listener (RUNWAY_HOST).") var host: String?
+    @Option(help: "Port of the public listener, 0 for any (RUNWAY_PORT).") var port: Int?
+    @Option(name: .customLong("admin-host"), help: "Address of the admin listener (RUNWAY_ADMIN_HOST).") var adminHost: String?
+    @Option(name: .customLong("admin-port"), help: "Port of the admin listener, 0 for any (RUNWAY_ADMIN_PORT).") var adminPort: Int?
+    @Option(name: .customLong("max-document-bytes"), help: "Largest document body (RUNWAY_MAX_DOCUMENT_BYTES).")
+    var maxDocumentBytes: Int?
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds in-flight requests get after SIGTERM (RUNWAY_SHUTDOWN_TIMEOUT).")
+    var shutdownTimeout: Int?
+
+    func configuration() throws -> RunwayConfiguration {
+        var configuration = try common.configuration()
+        if let host { configuration.host = host }
+        if let port {
+            guard (0...65535).contains(port) else { throw ConfigurationError(description: "--port \(port) is not a port") }
+            configuration.port = port
+        }
+        if let adminHost { configuration.adminHost = adminHost }
+        if let adminPort {
+            guard (0...65535).contains(adminPort) else { throw ConfigurationError(description: "--admin-port \(adminPort) is not a port") }
+            configuration.adminPort = adminPort
+        }
+        if let maxDocumentBytes {
+            guard maxDocumentBytes >= 2 else { throw ConfigurationError(description: "--max-document-bytes must be at least 2") }
+            configuration.maxDocumentBytes = maxDocumentBytes
+        }
+        if let shutdownTimeout {
+            guard shutdownTimeout >= 0 else { throw ConfigurationError(description: "--shutdown-timeout must not be negative") }
+            configuration.shutdownTimeoutSeconds = shutdownTimeout
+        }
+        return configuration
+    }
+
+    func run() async throws {
+        try await runCommand {
+            let configuration = try configuration()
+            let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: false)
+            try await serve(configuration: configuration, logger: logger)
+        }
+    }
+}
+
+/// Starts the database (embedded or not), both listeners and the background services under one
+/// `ServiceGroup`, and returns after a graceful shutdown.
+func serve(configuration: RunwayConfiguration, logger: Logger) async throws {
+    let adminToken = try AdminToken.resolve(configuration: configuration, logger: logger)
+    let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
+    let client = PostgresClient(
+        configuration: prepared.endpoint.clientConfiguration(maxConnections: configuration.databaseMaxConnections),
+        backgroundLogger: logger)
+    let services = RunwayServices(
+        client: client, maxDocumentBytes: configuration.maxDocumentBytes,
+        usageFlushInterval: .seconds(configuration.usageFlushSeconds), logger: logger)
+
+    let publicApp = Application(
+        router: buildPublicRouter(services: services, rateLimiter: RateLimiter()),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "runway"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.port
+            logger.notice("tenant API listening", metadata: ["address": "http://\(configuration.host):\(port)"])
+            FileHandle.standardOutput.write(
+                Data(
+                    """
+                    Runway is serving the tenant API on http://\(configuration.host):\(port)
+                    Get an API key:   runway tenant create --name <your-name>   (scripts/runway tenant create … from a checkout)
+                    Then call:        curl -H "Authorization: Bearer rw_…" http://\(configuration.host):\(port)/v1/collections
+
+                    """.utf8))
+        },
+        logger: logger)
+    let adminApp = Application(
+        router: buildAdminRouter(services: services, adminToken: adminToken.value),
+        configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "runway-admin"),
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? configuration.adminPort
+            logger.notice(
+                "admin API listening",
+                metadata: ["address": "http://\(configuration.adminHost):\(port)/admin/v1", "token": "\(adminToken.source)"])
+            FileHandle.standardOutput.write(
+                Data("Admin API on http://\(configuration.adminHost):\(port)/admin/v1 (bearer token from \(adminToken.source))\n".utf8))
+        },
+        logger: logger)
+
+    // Shut down in reverse order: the listeners first, then the usage flusher, the pool, and
+    // last the embedded cluster.
+    var serviceList: [any Service] = []
+    if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
+    serviceList += [
+        client,
+        UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),
+        adminApp, publicApp,
+    ]
+    var groupConfiguration = ServiceGroupConfiguration(
+        services: serviceList, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
+    groupConfiguration.maximumCancellationDuration = .seconds(5)
+    do {
+        try await ServiceGroup(configuration: groupConfiguration).run()
+    } catch {
+        await prepared.embedded?.release()
+        throw error
+    }
+}
+
+/// The admin API's bearer token: `RUNWAY_ADMIN_TOKEN`, or one generated once into the data
+/// directory (mode 0600) so a newcomer has one without configuring anything.
+struct AdminToken {
+    var value: String
+    /// Where it came from, for the log (never the token itself).
+    var source: String
+
+    static func resolve(configuration: RunwayConfiguration, logger: Logger) throws -> AdminToken {
+        if let token = configuration.adminToken {
+            guard token.utf8.count >= 16 else {
+                throw ConfigurationError(description: "RUNWAY_ADMIN_TOKEN must be at least 16 characters")
+            }
+            return AdminToken(value: token, source: "RUNWAY_ADMIN_TOKEN")
+        }
+        let path = configuration.dataDirectory + "/admin-token"
+        if let existing = try? String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines),
+            !existing.isEmpty
+        {
+            return AdminToken(value: existing, source: path)
+        }
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let token = "rwadmin_" + String(APIKey.generate().value.dropFirst(APIKey.prefix.count))
+        guard FileManager.default.createFile(atPath: path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        else { throw ConfigurationError(description: "cannot write the admin token to \(path)") }
+        logger.notice("generated an admin token", metadata: ["path": "\(path)"])
+        return AdminToken(value: token, source: path)
+    }
+}

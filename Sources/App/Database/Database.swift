@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The service's access to PostgreSQL: a pooled client plus the one way tenant data is reached,
+/// ``withTenant(_:logger:_:)``, which scopes a transaction to a tenant for row-level security.
+struct Database: Sendable {
+    let client: PostgresClient
+
+    /// Runs `body` in a transaction in which row-level security shows only `tenant`'s rows.
+    ///
+    /// The tenant is set with `set_config('runway.tenant_id', $1, true)`: a bound parameter,
+    /// local to the transaction, so a pooled connection never carries it to the next user.
+    func withTenant<Result: Sendable>(
+        _ tenant: UUID, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await client.withConnection { connection in
+            try await Self.transaction(on: connection, logger: logger) { connection in
+                try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
+                return try await body(connection)
+            }
+        }
+    }
+
+    /// Runs `body` in a transaction on the platform tables (plans, tenants, keys).
+    func withTransaction<Result: Sendable>(
+        logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await client.withConnection { connection in
+            try await Self.transaction(on: connection, logger: logger, body)
+        }
+    }
+
+    /// BEGIN, `body`, COMMIT; ROLLBACK and rethrow `body`'s own error if it throws.
+    ///
+    /// Unlike `PostgresConnection.withTransaction`, the caller sees the error it threw, not a wrapper.
+    static func transaction<Result: Sendable>(
+        on connection: PostgresConnection, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try await connection.query("BEGIN", logger: logger)
+        let result: Result
+        do {
+            result = try await body(connection)
+        } catch {
+            do {
+                try await connection.query("ROLLBACK", logger: logger)
+            } catch {
+                logger.debug("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            throw error
+        }
+        try await connection.query("COMMIT", logger: logger)
+        return result
+    }
+
+    /// True when PostgreSQL answers a trivial query.
+    func isReachable(logger: Logger) async -> Bool {
+        do {
+            try await client.query("SELECT 1", logger: logger)
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+extension Error {
+    /// The SQLSTATE of a server error, such as `23505` for a unique violation.
+    var sqlState: String? {
+        (self as? PSQLError)?.serverInfo?[.sqlState]
+    }
+}
+
+/// Well-known SQLSTATEs the service reacts to.
+enum SQLState {
+    static let uniqueViolation = "23505"
+    static let foreignKeyViolation = "23503"
+    static let checkViolation = "23514"
+    static let duplicateObject = "42710"
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A private PostgreSQL cluster under Runway's data directory: created with `initdb` on first
+/// use, listening on a Unix socket only (no TCP port), trusted only through that socket's
+/// private folder.
+///
+/// Several Runway processes (a `serve` and CLI commands) share one cluster: each holds a shared
+/// `flock` on `embedded.lock` while it uses it, and the last one to let go stops it. When started
+/// by root the cluster runs as the unprivileged `postgres` user, since PostgreSQL refuses root.
+final class EmbeddedPostgres: Sendable {
+    /// The superuser that owns the schema; the service itself connects as ``appRole``.
+    static let superuser = "postgres"
+    static let appRole = "runway"
+    static let databaseName = "runway"
+
+    let dataDirectory: String
+    let binDirectory: String
+    let logger: Logger
+    private let usersLock: Int32
+
+    var clusterDirectory: String { dataDirectory + "/postgres" }
+    var socketDirectory: String { dataDirectory + "/run" }
+    var logFile: String { dataDirectory + "/postgres.log" }
+    var socketPath: String { socketDirectory + "/.s.PGSQL.5432" }
+    /// The OS user the cluster runs as: `postgres` when we are root, else ourselves.
+    var osUser: String? { getuid() == 0 ? "postgres" : nil }
+
+    /// Creates the cluster if needed, starts it unless another Runway process already did, and
+    /// registers this process as one of its users.
+    static func start(dataDirectory: String, binDirectory: String?, logger: Logger) async throws -> EmbeddedPostgres {
+        let bin = try binDirectory ?? findBinDirectory()
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let startLock = try openLockFile(dataDirectory + "/embedded-start.lock")
+        defer { close(startLock) }
+        let usersLock = try openLockFile(dataDirectory + "/embedded-users.lock")
+        let cluster = EmbeddedPostgres(dataDirectory: dataDirectory, binDirectory: bin, logger: logger, usersLock: usersLock)
+        await offCooperativePool { flock(startLock, LOCK_EX) }
+        do {
+            try await cluster.startIfStopped()
+        } catch {
+            close(usersLock)
+            throw error
+        }
+        await offCooperativePool { flock(usersLock, LOCK_SH) }
+        return cluster
+    }
+
+    private init(dataDirectory: String, binDirectory: String, logger: Logger, usersLock: Int32) {
+        self.dataDirectory = dataDirectory
+        self.binDirectory = binDirectory
+        self.logger = logger
+        self.usersLock = usersLock
+    }
+
+    /// Lets go of the cluster, stopping it when no other Runway process is using it.
+    ///
+    /// Two locks: `embedded-start.lock` (exclusive, while a process starts or stops the cluster)
+    /// and `embedded-users.lock` (shared by every process using it). The last user is the one
+    /// that can turn its shared lock into an exclusive one.
+    func release() async {
+        let startLock: Int32
+        do {
+            startLock = try Self.openLockFile(dataDirectory + "/embedded-start.lock")
+        } catch {
+            logger.error("cannot open the start lock; leaving the embedded PostgreSQL running")
+            close(usersLock)
+            return
+        }
+        defer { close(startLock) }
+        await offCooperativePool { flock(startLock, LOCK_EX) }
+        if flock(usersLock, LOCK_EX | LOCK_NB) == 0 {
+            do {
+                try await Subprocess.run([binDirectory + "/pg_ctl", "stop", "-D", clusterDirectory, "-m", "fast", "-w"], as: osUser)
+                logger.info("embedded PostgreSQL stopped")
+            } catch {
+                logger.error("embedded PostgreSQL did not stop", metadata: ["error": "\(error)"])
+            }
+        }
+        close(usersLock)
+    }
+
+    private static func openLockFile(_ path: String) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw ConfigurationError(description: "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+
+    /// The endpoint for `role`, over the Unix socket.
+    func endpoint(role: String) -> DatabaseEndpoint {
+        DatabaseEndpoint(socketPath: socketPath, username: role, database: Self.databaseName)
+    }
+
+    private func startIfStopped() async throws {
+        let fm = FileManager.default
+        guard socketPath.utf8.count < 100 else {
+            throw ConfigurationError(description: "the data directory \(dataDirectory) is too long for a Unix socket path; choose a shorter RUNWAY_DATA_DIR")
+        }
+        if !fm.fileExists(atPath: clusterDirectory + "/PG_VERSION") {
+            try await initialize()
+        }
+        try prepareDirectories()
+        let status = try await Subprocess.run([binDirectory + "/pg_ctl", "status", "-D", clusterDirectory], as: osUser, allowedStatuses: [0, 3, 4])
+        guard status.status != 0 else { return }
+        do {
+            try await Subprocess.run(
+                [binDirectory + "/pg_ctl", "start", "-D", clusterDirectory, "-l", logFile, "-w", "-t", "60"], as: osUser)
+        } catch {
+            let tail = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+            throw ConfigurationError(description: "the embedded PostgreSQL did not start (\(error)); \(logFile) ends with:\n\(tail)")
+        }
+        logger.info("embedded PostgreSQL started", metadata: ["socket": "\(socketDirectory)"])
+    }
+
+    private func initialize() async throws {
+        logger.info("creating the embedded PostgreSQL cluster", metadata: ["directory": "\(clusterDirectory)"])
+        try prepareDirectories()
+        try await Subprocess.run(
+            [
+                binDirectory + "/initdb", "-D", clusterDirectory, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8",
+                "--locale=C", "--no-instructions",
+            ], as: osUser)
+        let settings = """
+
+            # Written by Runway: Unix socket only, in a folder only the cluster's user can open.
+            listen_addresses = ''
+            unix_socket_directories = '\(socketDirectory)'
+            unix_socket_permissions = 0700
+            max_connections = 100
+            shared_buffers = 128MB
+
+            """
+        let conf = clusterDirectory + "/postgresql.conf"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: conf))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(settings.utf8))
+        try handle.close()
+    }
+
+    /// The cluster and socket folders belong to the cluster's user with mode 0700; the data
+    /// directory itself must be traversable by that user.
+    private func prepareDirectories() throws {
+        let fm = FileManager.default
+        for path in [clusterDirectory, socketDirectory] {
+            if !fm.fileExists(atPath: path) { try fm.createDirectory(atPath: path, withIntermediateDirectories: true) }
+            chmod(path, 0o700)
+        }
+        if !fm.fileExists(atPath: logFile) { _ = fm.createFile(atPath: logFile, contents: nil) }
+        if let user = osUser, let entry = getpwnam(user) {
+            chmod(dataDirectory, 0o755)
+            for path in [clusterDirectory, socketDirectory, logFile] where fm.fileExists(atPath: path) {
+                chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid)
+            }
+        } else if osUser != nil {
+            throw ConfigurationError(description: "running as root, the embedded PostgreSQL needs the system user 'postgres' (apt-get install postgresql)")
+        }
+    }
+
+    /// The newest `/usr/lib/postgresql/*/bin`, else the folder of `pg_ctl` on `PATH`.
+    static func findBinDirectory() throws -> String {
+        let fm = FileManager.default
+        let versions = ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted(by: >)
+        for version in versions {
+            let bin = "/usr/lib/postgresql/\(version)/bin"
+            if fm.isExecutableFile(atPath: bin + "/initdb") { return bin }
+        }
+        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            if fm.isExecutableFile(atPath: "\(folder)/pg_ctl"), fm.isExecutableFile(atPath: "\(folder)/initdb") {
+                return String(folder)
+            }
+        }
+        throw ConfigurationError(
+            description: "no PostgreSQL server binaries found (initdb, pg_ctl): install Debian's postgresql package, set RUNWAY_POSTGRES_BIN, or set DATABASE_URL")
+    }
+}
+
+/// Keeps the embedded cluster for the life of a `ServiceGroup` and lets go of it at shutdown,
+/// after the services that use it (it is listed before them).
+struct EmbeddedPostgresService: Service {
+    let cluster: EmbeddedPostgres
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await cluster.release()
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import Hummingbird
+import Logging
+
+/// Authenticates the tenant from `Authorization: Bearer rw_…`, applies its plan's rate limit,
+/// and counts the request in its usage, whatever the outcome.
+struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
+    typealias Context = AppRequestContext
+
+    let tenants: TenantStore
+    let rateLimiter: RateLimiter<C>
+    let usage: UsageRecorder
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let tenant = try await authenticate(request, logger: context.logger)
+        var context = context
+        context.tenant = tenant
+        context.logger[metadataKey: "tenant"] = "\(tenant.id)"
+        do {
+            if let wait = rateLimiter.acquire(tenant: tenant.id, rate: tenant.requestsPerSecond, burst: tenant.burst) {
+                let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18).rounded(.up)))
+                throw Problem.rateLimited(retryAfterSeconds: seconds)
+            }
+            let response = try await next(request, context)
+            usage.record(tenant: tenant.id, status: response.status)
+            return response
+        } catch {
+            let problem = Problem.from(error, logger: context.logger)
+            usage.record(tenant: tenant.id, status: problem.status)
+            throw problem
+        }
+    }
+
+    private func authenticate(_ request: Request, logger: Logger) async throws -> AuthenticatedTenant {
+        guard let header = request.headers[.authorization] else {
+            throw Problem.unauthorized("send Authorization: Bearer <api key>")
+        }
+        guard let token = bearerToken(header), let key = APIKey(parsing: token) else {
+            throw Problem.unauthorized("the Authorization header is not a Runway API key (Bearer rw_…)")
+        }
+        guard let tenant = try await tenants.authenticate(key, logger: logger) else {
+            throw Problem.unauthorized("the API key is unknown or was rotated")
+        }
+        return tenant
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
+func bearerToken(_ header: String) -> Substring? {
+    let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+    let token = parts[1].drop(while: { $0 == " " })
+    return token.isEmpty ? nil : token
+}
+
+/// Lets through only requests bearing the admin token.
+struct AdminTokenMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let header = request.headers[.authorization], let presented = bearerToken(header),
+            constantTimeEquals(APIKey.hash(String(presented)), APIKey.hash(token))
+        else {
+            throw Problem.unauthorized("send Authorization: Bearer <admin token>")
+        }
+        return try await next(request, context)
+    }
+}

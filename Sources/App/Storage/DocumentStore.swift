@@ -1,0 +1,215 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A stored document: its id, its version (the ETag) and its JSON text.
+struct StoredDocument: Sendable {
+    var id: String
+    var version: Int64
+    var body: ByteBuffer
+}
+
+/// What a write's preconditions (`If-Match`, `If-None-Match: *`) ask for.
+enum WritePrecondition: Sendable, Equatable {
+    /// No precondition: create or replace.
+    case none
+    /// Only if the document exists (`If-Match: *`).
+    case exists
+    /// Only if the current version is one of these (`If-Match: "7", "9"`).
+    case versionIn([Int64])
+    /// Only if the document does not exist (`If-None-Match: *`).
+    case absent
+}
+
+/// Collections and documents of one tenant at a time. Every call runs in a transaction scoped to
+/// the tenant; the SQL carries no tenant filter of its own beyond `runway_current_tenant()`, and
+/// row-level security would hide other tenants' rows even if it did not.
+struct DocumentStore: Sendable {
+    let database: Database
+
+    enum Failure: Error, Equatable {
+        case collectionNotFound
+        case collectionExists
+        case documentNotFound
+        case preconditionFailed
+    }
+
+    // MARK: Collections
+
+    func createCollection(_ name: String, tenant: UUID, logger: Logger) async throws -> Date {
+        do {
+            return try await database.withTenant(tenant, logger: logger) { connection in
+                let rows = try await connection.query(
+                    "INSERT INTO collections (name) VALUES (\(name)) RETURNING created_at", logger: logger)
+                for try await date in rows.decode(Date.self) { return date }
+                return Date()
+            }
+        } catch where error.sqlState == SQLState.uniqueViolation {
+            throw Failure.collectionExists
+        }
+    }
+
+    func listCollections(tenant: UUID, logger: Logger) async throws -> [(name: String, createdAt: Date, documents: Int64)] {
+        try await database.withTenant(tenant, logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT c.name, c.created_at, (SELECT count(*) FROM documents d
+                    WHERE d.tenant_id = c.tenant_id AND d.collection = c.name)
+                FROM collections c WHERE c.tenant_id = runway_current_tenant() ORDER BY c.name
+                """, logger: logger)
+            var result: [(String, Date, Int64)] = []
+            for try await row in rows.decode((String, Date, Int64).self) { result.append(row) }
+            return result
+        }
+    }
+
+    /// Deletes a collection and every document in it.
+    func deleteCollection(_ name: String, tenant: UUID, logger: Logger) async throws {
+        let deleted = try await database.withTenant(tenant, logger: logger) { connection in
+            try await connection.query(
+                "DELETE FROM collections WHERE tenant_id = runway_current_tenant() AND name = \(name) RETURNING name",
+                logger: logger
+            ).collect().count
+        }
+        guard deleted > 0 else { throw Failure.collectionNotFound }
+    }
+
+    // MARK: Documents
+
+    func document(_ id: String, in collection: String, tenant: UUID, logger: Logger) async throws -> StoredDocument {
+        try await database.withTenant(tenant, logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT version, body FROM documents
+                WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
+                """, logger: logger)
+            for try await (version, body) in rows.decode((Int64, ByteBuffer).self) {
+                return StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body))
+            }
+            try await requireCollection(collection, on: connection, logger: logger)
+            throw Failure.documentNotFound
+        }
+    }
+
+    /// Writes a document under `precondition`; returns its new version and whether it was created.
+    func put(
+        _ id: String, in collection: String, body: ByteBuffer, precondition: WritePrecondition, tenant: UUID, logger: Logger
+    ) async throws -> (version: Int64, created: Bool) {
+        let json = JSONBBytes(text: body)
+        do {
+            return try await database.withTenant(tenant, logger: logger) { connection in
+                let rows: PostgresRowSequence
+                switch precondition {
+                case .none:
+                    rows = try await connection.query(
+                        """
+                        INSERT INTO documents (collection, id, body) VALUES (\(collection), \(id), \(json))
+                        ON CONFLICT (tenant_id, collection, id) DO UPDATE
+                            SET body = EXCLUDED.body, version = nextval('document_versions'), updated_at = now()
+                        RETURNING version, xmax = 0
+                        """, logger: logger)
+                case .absent:
+                    rows = try await connection.query(
+                        """
+                        INSERT INTO documents (collection, id, body) VALUES (\(collection), \(id), \(json))
+                        ON CONFLICT (tenant_id, collection, id) DO NOTHING RETURNING version, true
+                        """, logger: logger)
+                case .exists, .versionIn:
+                    let versions: [Int64]? = if case .versionIn(let list) = precondition { list } else { nil }
+                    rows = try await connection.query(
+                        """
+                        UPDATE documents SET body = \(json), version = nextval('document_versions'), updated_at = now()
+                        WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
+                          AND (\(versions)::bigint[] IS NULL OR version = ANY(\(versions)::bigint[]))
+                        RETURNING version, false
+                        """, logger: logger)
+                }
+                for try await (version, created) in rows.decode((Int64, Bool).self) { return (version, created) }
+                try await requireCollection(collection, on: connection, logger: logger)
+                throw Failure.preconditionFailed
+            }
+        } catch where error.sqlState == SQLState.foreignKeyViolation {
+            throw Failure.collectionNotFound
+        }
+    }
+
+    /// Deletes a document, if its version matches when `versions` is given.
+    func delete(_ id: String, in collection: String, versions: [Int64]?, tenant: UUID, logger: Logger) async throws {
+        try await database.withTenant(tenant, logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                WITH target AS (
+                    SELECT version FROM documents
+                    WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
+                ), deleted AS (
+                    DELETE FROM documents
+                    WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
+                      AND (\(versions)::bigint[] IS NULL OR version = ANY(\(versions)::bigint[]))
+                    RETURNING version
+                )
+                SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM deleted)
+                """, logger: logger)
+            for try await (existed, deleted) in rows.decode((Int64, Int64).self) {
+                if deleted > 0 { return }
+                if existed > 0 { throw Failure.preconditionFailed }
+            }
+            try await requireCollection(collection, on: connection, logger: logger)
+            throw Failure.documentNotFound
+        }
+    }
+
+    /// One page of a collection in id order, after `afterID`, optionally filtered by JSON
+    /// containment. Returns up to `limit` documents and whether more follow.
+    func list(
+        in collection: String, filter: ByteBuffer?, afterID: String?, limit: Int, tenant: UUID, logger: Logger
+    ) async throws -> (documents: [StoredDocument], hasMore: Bool) {
+        let filterJSON = filter.map(JSONBBytes.init(text:))
+        return try await database.withTenant(tenant, logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT id, version, body FROM documents
+                WHERE tenant_id = runway_current_tenant() AND collection = \(collection)
+                  AND (\(afterID)::text IS NULL OR id > \(afterID)::text)
+                  AND (\(filterJSON)::jsonb IS NULL OR body @> \(filterJSON)::jsonb)
+                ORDER BY id LIMIT \(limit + 1)
+                """, logger: logger)
+            var documents: [StoredDocument] = []
+            for try await (id, version, body) in rows.decode((String, Int64, ByteBuffer).self) {
+                documents.append(StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body)))
+            }
+            if documents.isEmpty { try await requireCollection(collection, on: connection, logger: logger) }
+            let hasMore = documents.count > limit
+            if hasMore { documents.removeLast() }
+            return (documents, hasMore)
+        }
+    }
+
+    /// Full-text search over the string values of a collection's documents, best match first.
+    func search(
+        in collection: String, query: String, limit: Int, tenant: UUID, logger: Logger
+    ) async throws -> [(document: StoredDocument, rank: Float)] {
+        try await database.withTenant(tenant, logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT d.id, d.version, d.body, ts_rank_cd(d.search, q)
+                FROM documents d, websearch_to_tsquery('english', \(query)) q
+                WHERE d.tenant_id = runway_current_tenant() AND d.collection = \(collection) AND d.search @@ q
+                ORDER BY 4 DESC, d.id LIMIT \(limit)
+                """, logger: logger)
+            var results: [(StoredDocument, Float)] = []
+            for try await (id, version, body, rank) in rows.decode((String, Int64, ByteBuffer, Float).self) {
+                results.append((StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body)), rank))
+            }
+            if results.isEmpty { try await requireCollection(collection, on: connection, logger: logger) }
+            return results
+        }
+    }
+
+    private func requireCollection(_ name: String, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query(
+            "SELECT 1 FROM collections WHERE tenant_id = runway_current_tenant() AND name = \(name)", logger: logger)
+        for try await _ in rows { return }
+        throw Failure.collectionNotFound
+    }
+}

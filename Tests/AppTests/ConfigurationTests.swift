@@ -1,0 +1,68 @@
+import Logging
+import Testing
+
+@testable import App
+
+@Suite struct ConfigurationTests {
+    @Test func environmentOverridesDefaults() throws {
+        var configuration = RunwayConfiguration(environment: [:])
+        #expect(configuration.port == 8080)
+        #expect(configuration.adminPort == 8081)
+        #expect(configuration.adminHost == "127.0.0.1")
+        #expect(configuration.maxDocumentBytes == 1 << 20)
+        try configuration.apply(environment: [
+            "RUNWAY_PORT": "9000", "RUNWAY_ADMIN_PORT": "9001", "RUNWAY_DATA_DIR": "/tmp/x", "DATABASE_URL": "postgres://a@localhost/b",
+            "RUNWAY_ALLOW_REMOTE_DB": "1", "RUNWAY_LOG_LEVEL": "DEBUG", "RUNWAY_MAX_DOCUMENT_BYTES": "4096",
+        ])
+        #expect(configuration.port == 9000)
+        #expect(configuration.adminPort == 9001)
+        #expect(configuration.dataDirectory == "/tmp/x")
+        #expect(configuration.databaseURL == "postgres://a@localhost/b")
+        #expect(configuration.allowRemoteDatabase)
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.maxDocumentBytes == 4096)
+    }
+
+    @Test(arguments: [
+        ["RUNWAY_PORT": "http"], ["RUNWAY_PORT": "70000"], ["RUNWAY_ALLOW_REMOTE_DB": "maybe"], ["RUNWAY_LOG_LEVEL": "loud"],
+        ["RUNWAY_MAX_DOCUMENT_BYTES": "-1"],
+    ])
+    func invalidValuesAreRefusedWithTheirName(environment: [String: String]) {
+        var configuration = RunwayConfiguration(environment: [:])
+        do {
+            try configuration.apply(environment: environment)
+            Issue.record("accepted \(environment)")
+        } catch {
+            #expect("\(error)".contains(environment.keys.first!))
+        }
+    }
+
+    @Test func databaseURLsAreParsed() throws {
+        let tcp = try DatabaseEndpoint(url: "postgres://app:s3cret@127.0.0.1:6543/runway?sslmode=disable")
+        #expect(tcp.address == .tcp(host: "127.0.0.1", port: 6543))
+        #expect(tcp.username == "app")
+        #expect(tcp.password == "s3cret")
+        #expect(tcp.database == "runway")
+        #expect(tcp.tls == .disable)
+        #expect(tcp.isLocal)
+        let socket = try DatabaseEndpoint(url: "postgresql://app@/runway?host=/run/postgresql")
+        #expect(socket.address == .unixSocket(path: "/run/postgresql/.s.PGSQL.5432"))
+        #expect(socket.isLocal)
+    }
+
+    @Test func remoteDatabasesAreRefusedUnlessAllowed() throws {
+        let remote = try DatabaseEndpoint(url: "postgres://app:pw@db.example.com/runway")
+        #expect(!remote.isLocal)
+        #expect(throws: ConfigurationError.self) { try remote.checkLocality(allowRemote: false) }
+        try remote.checkLocality(allowRemote: true)
+        for host in ["localhost", "127.0.0.1", "127.1.2.3", "[::1]"] {
+            #expect(try DatabaseEndpoint(url: "postgres://a@\(host)/b").isLocal, "\(host)")
+        }
+        #expect(!(try DatabaseEndpoint(url: "postgres://a@10.0.0.5/b").isLocal))
+    }
+
+    @Test(arguments: ["mysql://a@localhost/b", "postgres://localhost/b", "not a url", "postgres://a@localhost/b?sslmode=sometimes"])
+    func malformedDatabaseURLsAreRefusedWithoutEchoingSecrets(url: String) {
+        #expect(throws: ConfigurationError.self) { try DatabaseEndpoint(url: url) }
+    }
+}
