@@ -43,7 +43,10 @@ import Testing
             let rotated = try await client.send(.post, "/admin/v1/tenants/\(id)/rotate-key", key: TestApp.adminToken).object
             let moved = try await client.send(.patch, "/admin/v1/tenants/\(id)", key: TestApp.adminToken, json: #"{"plan":"pro"}"#).object
             #expect(moved["plan"] as? String == "pro")
-            try await client.send(.post, "/admin/v1/tenants/\(UUID())/rotate-key", key: TestApp.adminToken).expectProblem(.notFound, "tenant-not-found")
+            try await client.send(.post, "/admin/v1/tenants/\(UUID())/rotate-key", key: TestApp.adminToken).expectProblem(
+                .notFound,
+                "tenant-not-found"
+            )
             return try #require(rotated["api_key"] as? String)
         }
         try await app.withPublicClient { client in
@@ -62,14 +65,23 @@ import Testing
             #expect(Set(["free", "pro", "enterprise"]).isSubset(of: Set(names)))
             let plan = "test-\(UUID().uuidString.prefix(6).lowercased())"
             let put = try await client.send(
-                .put, "/admin/v1/plans/\(plan)", key: TestApp.adminToken,
-                json: #"{"monthly_price_micros":1000000,"requests_per_second":5,"burst":5}"#)
+                .put,
+                "/admin/v1/plans/\(plan)",
+                key: TestApp.adminToken,
+                json: #"{"monthly_price_micros":1000000,"requests_per_second":5,"burst":5}"#
+            )
             #expect(put.status == .ok)
             try await client.send(
-                .put, "/admin/v1/plans/\(plan)", key: TestApp.adminToken, json: #"{"monthly_price_micros":-1,"requests_per_second":5,"burst":5}"#
+                .put,
+                "/admin/v1/plans/\(plan)",
+                key: TestApp.adminToken,
+                json: #"{"monthly_price_micros":-1,"requests_per_second":5,"burst":5}"#
             ).expectProblem(.unprocessableContent, "invalid-field")
             try await client.send(
-                .put, "/admin/v1/plans/Bad%20Name", key: TestApp.adminToken, json: #"{"monthly_price_micros":1,"requests_per_second":5,"burst":5}"#
+                .put,
+                "/admin/v1/plans/Bad%20Name",
+                key: TestApp.adminToken,
+                json: #"{"monthly_price_micros":1,"requests_per_second":5,"burst":5}"#
             ).expectProblem(.badRequest, "invalid-name")
         }
     }

@@ -26,20 +26,37 @@ import Testing
             invalidUTF8.writeBytes([0xC3, 0x28])
             invalidUTF8.writeString(#""}"#)
             try await client.executeRequest(
-                uri: path, method: .put, headers: [.authorization: "Bearer \(key)", .contentType: "application/json"], body: invalidUTF8
+                uri: path,
+                method: .put,
+                headers: [.authorization: "Bearer \(key)", .contentType: "application/json"],
+                body: invalidUTF8
             ).expectProblem(.badRequest, "invalid-utf8")
 
             try await client.send(.put, path, key: key, json: #"{"a":1}"#, headers: [.contentType: "text/plain"])
                 .expectProblem(.unsupportedMediaType, "unsupported-media-type")
-            try await client.executeRequest(uri: path, method: .put, headers: [.authorization: "Bearer \(key)"], body: ByteBuffer(string: "{}"))
-                .expectProblem(.unsupportedMediaType, "unsupported-media-type")
+            try await client.executeRequest(
+                uri: path,
+                method: .put,
+                headers: [.authorization: "Bearer \(key)"],
+                body: ByteBuffer(string: "{}")
+            )
+            .expectProblem(.unsupportedMediaType, "unsupported-media-type")
 
             let big = "{\"a\":\"" + String(repeating: "x", count: 70 * 1024) + "\"}"
             try await client.send(.put, path, key: key, json: big).expectProblem(.contentTooLarge, "too-large")
 
-            try await client.send(.post, "/v1/collections", key: key, json: #"{"title":"no name"}"#).expectProblem(.unprocessableContent, "invalid-field")
-            try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"bad name!"}"#).expectProblem(.badRequest, "invalid-name")
-            try await client.send(.post, "/v1/collections", key: key, json: #"{"name":42}"#).expectProblem(.unprocessableContent, "invalid-field")
+            try await client.send(.post, "/v1/collections", key: key, json: #"{"title":"no name"}"#).expectProblem(
+                .unprocessableContent,
+                "invalid-field"
+            )
+            try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"bad name!"}"#).expectProblem(
+                .badRequest,
+                "invalid-name"
+            )
+            try await client.send(.post, "/v1/collections", key: key, json: #"{"name":42}"#).expectProblem(
+                .unprocessableContent,
+                "invalid-field"
+            )
 
             #expect(try await client.send(.get, "/healthz", key: nil).status == .ok)
             #expect(try await client.send(.get, "/readyz", key: nil).status == .ok)
@@ -69,12 +86,21 @@ import Testing
             }
             let otherCollection = ListCursor(collection: "other", filterDigest: "-", afterID: "d").encoded
             for cursor in ["garbage", "AAAA", otherCollection] {
-                try await client.send(.get, "/v1/collections/c/documents?cursor=\(cursor)", key: key).expectProblem(.badRequest, "invalid-cursor")
+                try await client.send(.get, "/v1/collections/c/documents?cursor=\(cursor)", key: key).expectProblem(
+                    .badRequest,
+                    "invalid-cursor"
+                )
             }
             let filtered = ListCursor(collection: "c", filterDigest: ListCursor.digest(filter: #"{"a":1}"#), afterID: "d").encoded
-            try await client.send(.get, "/v1/collections/c/documents?cursor=\(filtered)", key: key).expectProblem(.badRequest, "invalid-cursor")
+            try await client.send(.get, "/v1/collections/c/documents?cursor=\(filtered)", key: key).expectProblem(
+                .badRequest,
+                "invalid-cursor"
+            )
             for limit in ["0", "1001", "-5", "ten"] {
-                try await client.send(.get, "/v1/collections/c/documents?limit=\(limit)", key: key).expectProblem(.badRequest, "invalid-limit")
+                try await client.send(.get, "/v1/collections/c/documents?limit=\(limit)", key: key).expectProblem(
+                    .badRequest,
+                    "invalid-limit"
+                )
             }
             try await client.send(.get, "/v1/collections/nope/documents", key: key).expectProblem(.notFound, "collection-not-found")
             try await client.send(.get, "/v1/collections/c/documents/bad%20id", key: key).expectProblem(.badRequest, "invalid-id")

@@ -13,7 +13,10 @@ import Testing
             let created = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"orders"}"#)
             #expect(created.status == .created)
             #expect(created.headers[.location] == "/v1/collections/orders")
-            try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"orders"}"#).expectProblem(.conflict, "collection-exists")
+            try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"orders"}"#).expectProblem(
+                .conflict,
+                "collection-exists"
+            )
             _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"archive"}"#)
             let list = try await client.send(.get, "/v1/collections", key: key).object
             let names = (list["collections"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
@@ -42,16 +45,30 @@ import Testing
             #expect(notModified.status == .notModified)
 
             let replaced = try await client.send(
-                .put, "/v1/collections/notes/documents/\(id)", key: key, json: #"{"title":"second"}"#, headers: [.ifMatch: etag])
+                .put,
+                "/v1/collections/notes/documents/\(id)",
+                key: key,
+                json: #"{"title":"second"}"#,
+                headers: [.ifMatch: etag]
+            )
             #expect(replaced.status == .ok)
             let newTag = try #require(replaced.headers[.eTag])
             #expect(newTag != etag)
-            try await client.send(.put, "/v1/collections/notes/documents/\(id)", key: key, json: #"{"title":"stale"}"#, headers: [.ifMatch: etag])
-                .expectProblem(.preconditionFailed, "precondition-failed")
+            try await client.send(
+                .put,
+                "/v1/collections/notes/documents/\(id)",
+                key: key,
+                json: #"{"title":"stale"}"#,
+                headers: [.ifMatch: etag]
+            )
+            .expectProblem(.preconditionFailed, "precondition-failed")
             try await client.send(.delete, "/v1/collections/notes/documents/\(id)", key: key, headers: [.ifMatch: etag])
                 .expectProblem(.preconditionFailed, "precondition-failed")
             #expect(try await client.send(.get, "/v1/collections/notes/documents/\(id)", key: key).object["title"] as? String == "second")
-            #expect(try await client.send(.delete, "/v1/collections/notes/documents/\(id)", key: key, headers: [.ifMatch: newTag]).status == .noContent)
+            #expect(
+                try await client.send(.delete, "/v1/collections/notes/documents/\(id)", key: key, headers: [.ifMatch: newTag]).status
+                    == .noContent
+            )
             try await client.send(.get, "/v1/collections/notes/documents/\(id)", key: key).expectProblem(.notFound, "document-not-found")
         }
     }
@@ -68,7 +85,10 @@ import Testing
             #expect(first.headers[.eTag] != second.headers[.eTag])
             try await client.send(.put, "/v1/collections/c/documents/doc-1", key: key, json: #"{"v":3}"#, headers: [.ifNoneMatch: "*"])
                 .expectProblem(.preconditionFailed, "precondition-failed")
-            #expect(try await client.send(.put, "/v1/collections/c/documents/doc-2", key: key, json: #"{"v":1}"#, headers: [.ifNoneMatch: "*"]).status == .created)
+            #expect(
+                try await client.send(.put, "/v1/collections/c/documents/doc-2", key: key, json: #"{"v":1}"#, headers: [.ifNoneMatch: "*"])
+                    .status == .created
+            )
             try await client.send(.put, "/v1/collections/c/documents/doc-3", key: key, json: #"{"v":1}"#, headers: [.ifMatch: "*"])
                 .expectProblem(.preconditionFailed, "precondition-failed")
             try await client.send(.put, "/v1/collections/missing/documents/doc-1", key: key, json: #"{"v":1}"#)
@@ -83,7 +103,12 @@ import Testing
             _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"items"}"#)
             for i in 0..<25 {
                 let id = String(format: "item-%02d", i)
-                _ = try await client.send(.put, "/v1/collections/items/documents/\(id)", key: key, json: #"{"i":\#(i),"status":"\#(i % 2 == 0 ? "open" : "closed")"}"#)
+                _ = try await client.send(
+                    .put,
+                    "/v1/collections/items/documents/\(id)",
+                    key: key,
+                    json: #"{"i":\#(i),"status":"\#(i % 2 == 0 ? "open" : "closed")"}"#
+                )
             }
             var seen: [String] = []
             var cursor: String? = nil
@@ -106,6 +131,14 @@ import Testing
             #expect(seen == expected)
             #expect(Set(seen).count == seen.count)
 
+            // A stale cursor, whose last document is gone, still resumes after it.
+            let first = try await client.send(.get, "/v1/collections/items/documents?limit=3", key: key).object
+            let stale = try #require(first["next_cursor"] as? String)
+            _ = try await client.send(.delete, "/v1/collections/items/documents/item-01", key: key)
+            let resumed = try await client.send(.get, "/v1/collections/items/documents?limit=2&cursor=\(stale)", key: key).object
+            let resumedIDs = try #require(resumed["documents"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(resumedIDs == ["item-02", "item-03"])
+
             let filter = #"{"status":"open"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
             let open = try await client.send(.get, "/v1/collections/items/documents?filter=\(filter)&limit=1000", key: key).object
             let openIDs = try #require(open["documents"] as? [[String: Any]]).compactMap { $0["id"] as? String }
@@ -119,9 +152,24 @@ import Testing
         let (_, key) = try await app.makeTenant()
         try await app.withPublicClient { client in
             _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"articles"}"#)
-            _ = try await client.send(.put, "/v1/collections/articles/documents/a", key: key, json: #"{"title":"Graviton pricing","body":"graviton graviton instances cost less"}"#)
-            _ = try await client.send(.put, "/v1/collections/articles/documents/b", key: key, json: #"{"title":"Postgres","body":"row level security and a graviton note"}"#)
-            _ = try await client.send(.put, "/v1/collections/articles/documents/c", key: key, json: #"{"title":"Unrelated","tags":["swift"]}"#)
+            _ = try await client.send(
+                .put,
+                "/v1/collections/articles/documents/a",
+                key: key,
+                json: #"{"title":"Graviton pricing","body":"graviton graviton instances cost less"}"#
+            )
+            _ = try await client.send(
+                .put,
+                "/v1/collections/articles/documents/b",
+                key: key,
+                json: #"{"title":"Postgres","body":"row level security and a graviton note"}"#
+            )
+            _ = try await client.send(
+                .put,
+                "/v1/collections/articles/documents/c",
+                key: key,
+                json: #"{"title":"Unrelated","tags":["swift"]}"#
+            )
             let results = try await client.send(.get, "/v1/collections/articles/search?q=graviton", key: key).object
             let ids = try #require(results["results"] as? [[String: Any]]).compactMap { $0["id"] as? String }
             #expect(ids == ["a", "b"])

@@ -34,7 +34,10 @@ import Testing
         #expect(tenants.isEmpty)
         await second.embedded?.release()
         let status = try await Subprocess.run(
-            [cluster.binDirectory + "/pg_ctl", "status", "-D", cluster.clusterDirectory], as: cluster.osUser, allowedStatuses: [0, 3])
+            [cluster.binDirectory + "/pg_ctl", "status", "-D", cluster.clusterDirectory],
+            as: cluster.osUser,
+            allowedStatuses: [0, 3]
+        )
         #expect(status.status == 3, "still running after the last user let go: \(status.output)")
     }
 }

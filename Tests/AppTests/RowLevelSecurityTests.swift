@@ -17,13 +17,21 @@ import Testing
             _ = try await app.services.documents.createCollection("rls", tenant: tenant.id, logger: logger)
             for id in docs {
                 _ = try await app.services.documents.put(
-                    id, in: "rls", body: ByteBuffer(string: #"{"x":1}"#), precondition: .none, tenant: tenant.id, logger: logger)
+                    id,
+                    in: "rls",
+                    body: ByteBuffer(string: #"{"x":1}"#),
+                    precondition: .none,
+                    tenant: tenant.id,
+                    logger: logger
+                )
             }
         }
         let database = app.services.database
         let seenByA = try await database.withTenant(a.id, logger: logger) { connection in
             var ids: [String] = []
-            for try await id in try await connection.query("SELECT id FROM documents", logger: logger).decode(String.self) { ids.append(id) }
+            for try await id in try await connection.query("SELECT id FROM documents", logger: logger).decode(String.self) {
+                ids.append(id)
+            }
             return ids.sorted()
         }
         #expect(seenByA == ["a1", "a2"])
@@ -40,7 +48,9 @@ import Testing
         await #expect(throws: (any Error).self) {
             try await database.withTenant(a.id, logger: logger) { connection in
                 try await connection.query(
-                    "INSERT INTO documents (tenant_id, collection, id, body) VALUES (\(b.id), 'rls', 'forged', '{}'::jsonb)", logger: logger)
+                    "INSERT INTO documents (tenant_id, collection, id, body) VALUES (\(b.id), 'rls', 'forged', '{}'::jsonb)",
+                    logger: logger
+                )
             }
         }
         do {
@@ -54,7 +64,8 @@ import Testing
 
         // The superuser sees all three, so the rows are really there.
         let all = try await shared.superuser.query(
-            "SELECT count(*) FROM documents WHERE tenant_id IN (\(a.id), \(b.id))", logger: logger
+            "SELECT count(*) FROM documents WHERE tenant_id IN (\(a.id), \(b.id))",
+            logger: logger
         ).collect()
         #expect(try all.first?.decode(Int64.self) == 3)
     }
@@ -63,13 +74,15 @@ import Testing
         let shared = try await TestDatabase.get()
         let logger = TestDatabase.logger
         let role = try await shared.client.query(
-            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", logger: logger
+            "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+            logger: logger
         ).collect()
         let (name, isSuper, bypasses) = try #require(role.first).decode((String, Bool, Bool).self)
         #expect(name == "runway")
         #expect(!isSuper && !bypasses)
         let owned = try await shared.client.query(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user", logger: logger
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user",
+            logger: logger
         ).collect()
         #expect(try owned.first?.decode(Int64.self) == 0)
         let unprotected = try await shared.client.query(
@@ -77,7 +90,8 @@ import Testing
             SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE n.nspname = 'public' AND c.relname IN ('collections', 'documents', 'usage_daily')
               AND NOT (c.relrowsecurity AND c.relforcerowsecurity)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         #expect(try unprotected.first?.decode(Int64.self) == 0)
     }

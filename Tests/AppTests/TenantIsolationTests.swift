@@ -21,7 +21,12 @@ import Testing
         let (_, b) = try await app.makeTenant()
         try await app.withPublicClient { client in
             _ = try await client.send(.post, "/v1/collections", key: a, json: #"{"name":"secret"}"#)
-            _ = try await client.send(.put, "/v1/collections/secret/documents/doc-1", key: a, json: #"{"owner":"a","text":"confidential plans"}"#)
+            _ = try await client.send(
+                .put,
+                "/v1/collections/secret/documents/doc-1",
+                key: a,
+                json: #"{"owner":"a","text":"confidential plans"}"#
+            )
             let filter = #"{"owner":"a"}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
 
             // (B on A's data, B on names that exist nowhere)
@@ -30,7 +35,10 @@ import Testing
                 (.get, "/v1/collections/secret/documents", "/v1/collections/nothing/documents", nil, [:]),
                 (.get, "/v1/collections/secret/documents?filter=\(filter)", "/v1/collections/nothing/documents?filter=\(filter)", nil, [:]),
                 (.get, "/v1/collections/secret/search?q=confidential", "/v1/collections/nothing/search?q=confidential", nil, [:]),
-                (.put, "/v1/collections/secret/documents/doc-1", "/v1/collections/nothing/documents/doc-1", #"{"owner":"b"}"#, [.ifMatch: "*"]),
+                (
+                    .put, "/v1/collections/secret/documents/doc-1", "/v1/collections/nothing/documents/doc-1", #"{"owner":"b"}"#,
+                    [.ifMatch: "*"]
+                ),
                 (.delete, "/v1/collections/secret/documents/doc-1", "/v1/collections/nothing/documents/doc-1", nil, [:]),
                 (.delete, "/v1/collections/secret", "/v1/collections/nothing", nil, [:]),
             ]
@@ -42,7 +50,9 @@ import Testing
             }
             // B's own collection of the same name is B's alone, and B's writes never touch A's.
             #expect(try await client.send(.post, "/v1/collections", key: b, json: #"{"name":"secret"}"#).status == .created)
-            #expect(try await client.send(.put, "/v1/collections/secret/documents/doc-1", key: b, json: #"{"owner":"b"}"#).status == .created)
+            #expect(
+                try await client.send(.put, "/v1/collections/secret/documents/doc-1", key: b, json: #"{"owner":"b"}"#).status == .created
+            )
             let list = try await client.send(.get, "/v1/collections", key: b).object
             #expect((list["collections"] as? [[String: Any]])?.count == 1)
             let bSearch = try await client.send(.get, "/v1/collections/secret/search?q=confidential", key: b).object

@@ -31,6 +31,14 @@ struct CommonOptions: ParsableArguments {
         try resolve(into: &configuration)
         return configuration
     }
+
+    /// For commands other than `serve`: logs to stderr, prepares the database (starting the
+    /// embedded one if needed) and runs `body` against it.
+    func withDatabase<Value: Sendable>(_ body: @Sendable (Database, Logger) async throws -> Value) async throws -> Value {
+        let configuration = try configuration()
+        let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
+        return try await withPreparedDatabase(configuration, logger: logger) { database in try await body(database, logger) }
+    }
 }
 
 /// Sets up swift-log once per process: the service logs to stdout, commands to stderr so their
@@ -46,7 +54,9 @@ func bootstrapLogging(level: Logger.Level, toStandardError: Bool) -> Logger {
 
 /// Runs a command's body against the prepared database (embedded or not), then lets go of it.
 func withPreparedDatabase<Value: Sendable>(
-    _ configuration: RunwayConfiguration, logger: Logger, _ body: @Sendable (Database) async throws -> Value
+    _ configuration: RunwayConfiguration,
+    logger: Logger,
+    _ body: @Sendable (Database) async throws -> Value
 ) async throws -> Value {
     let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
     let result: Result<Value, any Error>
@@ -54,7 +64,8 @@ func withPreparedDatabase<Value: Sendable>(
         result = .success(
             try await DatabaseBootstrap.withClient(prepared.endpoint, logger: logger) { client in
                 try await body(Database(client: client))
-            })
+            }
+        )
     } catch {
         result = .failure(error)
     }

@@ -2,7 +2,9 @@ import ArgumentParser
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "migrate", abstract: "Apply pending database migrations (serve does this too).")
+        commandName: "migrate",
+        abstract: "Apply pending database migrations (serve does this too)."
+    )
 
     @OptionGroup var common: CommonOptions
 
@@ -10,7 +12,8 @@ struct MigrateCommand: AsyncParsableCommand {
         try await runCommand {
             let configuration = try common.configuration()
             let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
-            try await withPreparedDatabase(configuration, logger: logger) { _ in }
+            let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, checkingServiceRole: false, logger: logger)
+            await prepared.embedded?.release()
             print("migrations applied; schema version \(Migration.all.last?.version ?? 0)")
         }
     }

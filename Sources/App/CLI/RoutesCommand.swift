@@ -7,13 +7,17 @@ import PostgresNIO
 /// compares it with `openapi.yaml`.
 struct RoutesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "routes", abstract: "List the HTTP routes (for checking openapi.yaml).", shouldDisplay: false)
+        commandName: "routes",
+        abstract: "List the HTTP routes (for checking openapi.yaml).",
+        shouldDisplay: false
+    )
 
     func run() async throws {
         // The routers only hold the client; nothing connects.
         let client = PostgresClient(
             configuration: .init(unixSocketPath: "/nonexistent", username: "none", password: nil, database: nil),
-            backgroundLogger: Logger(label: "routes"))
+            backgroundLogger: Logger(label: "routes")
+        )
         let services = RunwayServices(client: client, maxDocumentBytes: 1, usageFlushInterval: .seconds(1), logger: Logger(label: "routes"))
         for route in registeredRoutes(services: services) { print(route) }
     }

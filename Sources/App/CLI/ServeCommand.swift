@@ -9,7 +9,9 @@ import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the tenant API and the admin API until SIGTERM or SIGINT.")
+        commandName: "serve",
+        abstract: "Run the tenant API and the admin API until SIGTERM or SIGINT."
+    )
 
     @OptionGroup var common: CommonOptions
     @Option(help: "Address of the public listener (RUNWAY_HOST).") var host: String?
@@ -60,10 +62,14 @@ func serve(configuration: RunwayConfiguration, logger: Logger) async throws {
     let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
     let client = PostgresClient(
         configuration: prepared.endpoint.clientConfiguration(maxConnections: configuration.databaseMaxConnections),
-        backgroundLogger: logger)
+        backgroundLogger: logger
+    )
     let services = RunwayServices(
-        client: client, maxDocumentBytes: configuration.maxDocumentBytes,
-        usageFlushInterval: .seconds(configuration.usageFlushSeconds), logger: logger)
+        client: client,
+        maxDocumentBytes: configuration.maxDocumentBytes,
+        usageFlushInterval: .seconds(configuration.usageFlushSeconds),
+        logger: logger
+    )
 
     let publicApp = Application(
         router: buildPublicRouter(services: services, rateLimiter: RateLimiter()),
@@ -78,9 +84,12 @@ func serve(configuration: RunwayConfiguration, logger: Logger) async throws {
                     Get an API key:   runway tenant create --name <your-name>   (scripts/runway tenant create … from a checkout)
                     Then call:        curl -H "Authorization: Bearer rw_…" http://\(configuration.host):\(port)/v1/collections
 
-                    """.utf8))
+                    """.utf8
+                )
+            )
         },
-        logger: logger)
+        logger: logger
+    )
     let adminApp = Application(
         router: buildAdminRouter(services: services, adminToken: adminToken.value),
         configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "runway-admin"),
@@ -88,11 +97,14 @@ func serve(configuration: RunwayConfiguration, logger: Logger) async throws {
             let port = channel.localAddress?.port ?? configuration.adminPort
             logger.notice(
                 "admin API listening",
-                metadata: ["address": "http://\(configuration.adminHost):\(port)/admin/v1", "token": "\(adminToken.source)"])
+                metadata: ["address": "http://\(configuration.adminHost):\(port)/admin/v1", "token": "\(adminToken.source)"]
+            )
             FileHandle.standardOutput.write(
-                Data("Admin API on http://\(configuration.adminHost):\(port)/admin/v1 (bearer token from \(adminToken.source))\n".utf8))
+                Data("Admin API on http://\(configuration.adminHost):\(port)/admin/v1 (bearer token from \(adminToken.source))\n".utf8)
+            )
         },
-        logger: logger)
+        logger: logger
+    )
 
     // Shut down in reverse order: the listeners first, then the usage flusher, the pool, and
     // last the embedded cluster.
@@ -104,7 +116,10 @@ func serve(configuration: RunwayConfiguration, logger: Logger) async throws {
         adminApp, publicApp,
     ]
     var groupConfiguration = ServiceGroupConfiguration(
-        services: serviceList, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        services: serviceList,
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+    )
     groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
     groupConfiguration.maximumCancellationDuration = .seconds(5)
     do {

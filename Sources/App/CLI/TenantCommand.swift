@@ -1,10 +1,13 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 struct TenantCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenant", abstract: "Create, list and re-key tenants.",
-        subcommands: [Create.self, List.self, RotateKey.self, SetPlan.self])
+        commandName: "tenant",
+        abstract: "Create, list and re-key tenants.",
+        subcommands: [Create.self, List.self, RotateKey.self, SetPlan.self]
+    )
 
     /// JSON for `--json` output: sorted keys, ISO 8601 dates, one object per command.
     static func printJSON(_ value: some Encodable) throws {
@@ -14,13 +17,25 @@ struct TenantCommand: AsyncParsableCommand {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    static func failure(_ error: any Error) -> any Error {
-        switch error {
-        case TenantStore.Failure.duplicateName: CommandFailure(description: "a tenant of that name exists")
-        case TenantStore.Failure.unknownPlan: CommandFailure(description: "no such plan (see the admin API's /admin/v1/plans)")
-        case TenantStore.Failure.unknownTenant: CommandFailure(description: "no such tenant")
-        default: error
+    /// Runs `body`, turning the store's failures into messages for the operator.
+    static func explainingFailures<Value>(_ body: () async throws -> Value) async throws -> Value {
+        do {
+            return try await body()
+        } catch TenantStore.Failure.duplicateName {
+            throw CommandFailure(description: "a tenant of that name exists")
+        } catch TenantStore.Failure.unknownPlan {
+            throw CommandFailure(description: "no such plan (see runway's admin API, GET /admin/v1/plans)")
+        } catch TenantStore.Failure.unknownTenant {
+            throw CommandFailure(description: "no such tenant")
         }
+    }
+
+    /// The tenant whose id or name is `reference`.
+    static func find(_ reference: String, in store: TenantStore, logger: Logger) async throws -> Tenant {
+        guard let tenant = try await store.tenant(reference: reference, logger: logger) else {
+            throw CommandFailure(description: "no tenant has the id or name '\(reference)'")
+        }
+        return tenant
     }
 
     struct Create: AsyncParsableCommand {
@@ -33,17 +48,14 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                let configuration = try common.configuration()
-                let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
-                let name = try TenantName.validate(name)
-                let plan = plan
-                let (tenant, key) = try await withPreparedDatabase(configuration, logger: logger) { database in
-                    do {
-                        return try await TenantStore(database: database).createTenant(name: name, plan: plan, logger: logger)
-                    } catch { throw TenantCommand.failure(error) }
+                let (name, plan) = (try TenantName.validate(name), plan)
+                let (tenant, key) = try await common.withDatabase { database, logger in
+                    try await explainingFailures {
+                        try await TenantStore(database: database).createTenant(name: name, plan: plan, logger: logger)
+                    }
                 }
                 if json {
-                    try TenantCommand.printJSON(AdminRoutes.CreatedTenant(tenant: tenant, apiKey: key.value))
+                    try printJSON(AdminRoutes.CreatedTenant(tenant: tenant, apiKey: key.value))
                 } else {
                     print("tenant \(tenant.name) (\(tenant.id)) on plan \(tenant.plan)")
                     print("API key (shown once, store it now): \(key.value)")
@@ -60,13 +72,11 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                let configuration = try common.configuration()
-                let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
-                let tenants = try await withPreparedDatabase(configuration, logger: logger) { database in
+                let tenants = try await common.withDatabase { database, logger in
                     try await TenantStore(database: database).listTenants(logger: logger)
                 }
                 if json {
-                    try TenantCommand.printJSON(AdminRoutes.TenantList(tenants: tenants))
+                    try printJSON(AdminRoutes.TenantList(tenants: tenants))
                 } else {
                     for tenant in tenants {
                         print("\(tenant.id)  \(tenant.plan.padding(toLength: 10, withPad: " ", startingAt: 0))  \(tenant.name)")
@@ -78,7 +88,9 @@ struct TenantCommand: AsyncParsableCommand {
 
     struct RotateKey: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "rotate-key", abstract: "Revoke a tenant's keys and print a new one, once.")
+            commandName: "rotate-key",
+            abstract: "Revoke a tenant's keys and print a new one, once."
+        )
 
         @OptionGroup var common: CommonOptions
         @Argument(help: "The tenant's id or name.") var tenant: String
@@ -86,18 +98,14 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                let configuration = try common.configuration()
-                let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
                 let reference = tenant
-                let (id, key) = try await withPreparedDatabase(configuration, logger: logger) { database in
+                let (id, key) = try await common.withDatabase { database, logger in
                     let store = TenantStore(database: database)
-                    guard let found = try await store.tenant(reference: reference, logger: logger) else {
-                        throw CommandFailure(description: "no tenant has the id or name '\(reference)'")
-                    }
+                    let found = try await find(reference, in: store, logger: logger)
                     return (found.id, try await store.rotateKey(tenant: found.id, logger: logger))
                 }
                 if json {
-                    try TenantCommand.printJSON(AdminRoutes.RotatedKey(tenantID: id, apiKey: key.value))
+                    try printJSON(AdminRoutes.RotatedKey(tenantID: id, apiKey: key.value))
                 } else {
                     print("new API key for \(id) (shown once; the old keys no longer work): \(key.value)")
                 }
@@ -115,19 +123,17 @@ struct TenantCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                let configuration = try common.configuration()
-                let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
                 let (reference, plan) = (tenant, plan)
-                let updated = try await withPreparedDatabase(configuration, logger: logger) { database in
+                let updated = try await common.withDatabase { database, logger in
                     let store = TenantStore(database: database)
-                    guard let found = try await store.tenant(reference: reference, logger: logger) else {
-                        throw CommandFailure(description: "no tenant has the id or name '\(reference)'")
-                    }
-                    do {
-                        return try await store.changePlan(tenant: found.id, plan: plan, logger: logger)
-                    } catch { throw TenantCommand.failure(error) }
+                    let found = try await find(reference, in: store, logger: logger)
+                    return try await explainingFailures { try await store.changePlan(tenant: found.id, plan: plan, logger: logger) }
                 }
-                if json { try TenantCommand.printJSON(updated) } else { print("tenant \(updated.name) is now on plan \(updated.plan)") }
+                if json {
+                    try printJSON(updated)
+                } else {
+                    print("tenant \(updated.name) is now on plan \(updated.plan)")
+                }
             }
         }
     }

@@ -73,7 +73,8 @@ extension RunwayConfiguration {
             guard let raw = value(name) else { return nil }
             guard let number = Int(raw), range.contains(number) else {
                 throw ConfigurationError(
-                    description: "\(name)=\(raw) is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                    description: "\(name)=\(raw) is not a whole number from \(range.lowerBound) to \(range.upperBound)"
+                )
             }
             return number
         }
@@ -98,7 +99,8 @@ extension RunwayConfiguration {
         if let v = value("RUNWAY_LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: v.lowercased()) else {
                 throw ConfigurationError(
-                    description: "RUNWAY_LOG_LEVEL=\(v) is not one of trace, debug, info, notice, warning, error, critical")
+                    description: "RUNWAY_LOG_LEVEL=\(v) is not one of trace, debug, info, notice, warning, error, critical"
+                )
             }
             logLevel = level
         }

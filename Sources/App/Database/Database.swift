@@ -12,7 +12,9 @@ struct Database: Sendable {
     /// The tenant is set with `set_config('runway.tenant_id', $1, true)`: a bound parameter,
     /// local to the transaction, so a pooled connection never carries it to the next user.
     func withTenant<Result: Sendable>(
-        _ tenant: UUID, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+        _ tenant: UUID,
+        logger: Logger,
+        _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
             try await Self.transaction(on: connection, logger: logger) { connection in
@@ -24,7 +26,8 @@ struct Database: Sendable {
 
     /// Runs `body` in a transaction on the platform tables (plans, tenants, keys).
     func withTransaction<Result: Sendable>(
-        logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+        logger: Logger,
+        _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
             try await Self.transaction(on: connection, logger: logger, body)
@@ -35,7 +38,9 @@ struct Database: Sendable {
     ///
     /// Unlike `PostgresConnection.withTransaction`, the caller sees the error it threw, not a wrapper.
     static func transaction<Result: Sendable>(
-        on connection: PostgresConnection, logger: Logger, _ body: @Sendable (PostgresConnection) async throws -> Result
+        on connection: PostgresConnection,
+        logger: Logger,
+        _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await connection.query("BEGIN", logger: logger)
         let result: Result

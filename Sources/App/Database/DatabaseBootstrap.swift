@@ -13,18 +13,27 @@ struct PreparedDatabase: Sendable {
 }
 
 enum DatabaseBootstrap {
-    static func prepare(configuration: RunwayConfiguration, logger: Logger) async throws -> PreparedDatabase {
+    /// - Parameter checkingServiceRole: refuse a `DATABASE_URL` role that bypasses row-level
+    ///   security (off only for `runway migrate`, which may be given the owner's URL).
+    static func prepare(
+        configuration: RunwayConfiguration,
+        checkingServiceRole: Bool = true,
+        logger: Logger
+    ) async throws -> PreparedDatabase {
         if let url = configuration.databaseURL {
             let endpoint = try DatabaseEndpoint(url: url)
             try endpoint.checkLocality(allowRemote: configuration.allowRemoteDatabase)
             let owner = try configuration.migrationDatabaseURL.map(DatabaseEndpoint.init(url:)) ?? endpoint
             try owner.checkLocality(allowRemote: configuration.allowRemoteDatabase)
             try await migrate(owner, logger: logger)
-            try await checkServiceRole(endpoint, logger: logger)
+            if checkingServiceRole { try await checkServiceRole(endpoint, logger: logger) }
             return PreparedDatabase(endpoint: endpoint, embedded: nil)
         }
         let cluster = try await EmbeddedPostgres.start(
-            dataDirectory: configuration.dataDirectory, binDirectory: configuration.postgresBinDirectory, logger: logger)
+            dataDirectory: configuration.dataDirectory,
+            binDirectory: configuration.postgresBinDirectory,
+            logger: logger
+        )
         do {
             try await ensureDatabase(cluster.endpoint(role: EmbeddedPostgres.superuser), logger: logger)
             let owner = cluster.endpoint(role: EmbeddedPostgres.superuser)
@@ -57,14 +66,19 @@ enum DatabaseBootstrap {
                         CREATE ROLE \(role) LOGIN NOSUPERUSER NOBYPASSRLS IN ROLE runway_app;
                     EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
                     END $$
-                    """), logger: logger)
+                    """
+            ),
+            logger: logger
+        )
     }
 
     /// Refuses a service role that would bypass row-level security.
     static func checkServiceRole(_ endpoint: DatabaseEndpoint, logger: Logger) async throws {
         try await withClient(endpoint, logger: logger) { client in
             let rows = try await client.query(
-                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user", logger: logger)
+                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+                logger: logger
+            )
             for try await (isSuper, bypasses) in rows.decode((Bool, Bool).self) where isSuper || bypasses {
                 throw ConfigurationError(
                     description:
@@ -83,7 +97,7 @@ enum DatabaseBootstrap {
             for try await _ in rows { return }
             do {
                 try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(EmbeddedPostgres.databaseName)"), logger: logger)
-            } catch where error.sqlState == "42P04" {
+            } catch  where error.sqlState == "42P04" {
                 // Created by a process that got here first.
             }
         }
@@ -92,7 +106,10 @@ enum DatabaseBootstrap {
     /// Runs `body` with a client that is running, and shuts it down afterwards.
     @discardableResult
     static func withClient<Result: Sendable>(
-        _ endpoint: DatabaseEndpoint, maxConnections: Int = 2, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> Result
+        _ endpoint: DatabaseEndpoint,
+        maxConnections: Int = 2,
+        logger: Logger,
+        _ body: @Sendable (PostgresClient) async throws -> Result
     ) async throws -> Result {
         let client = PostgresClient(configuration: endpoint.clientConfiguration(maxConnections: maxConnections), backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// A private PostgreSQL cluster under Runway's data directory: created with `initdb` on first
 /// use, listening on a Unix socket only (no TCP port), trusted only through that socket's
@@ -19,6 +20,7 @@ final class EmbeddedPostgres: Sendable {
     let binDirectory: String
     let logger: Logger
     private let usersLock: Int32
+    private let released = Mutex(false)
 
     var clusterDirectory: String { dataDirectory + "/postgres" }
     var socketDirectory: String { dataDirectory + "/run" }
@@ -60,6 +62,11 @@ final class EmbeddedPostgres: Sendable {
     /// and `embedded-users.lock` (shared by every process using it). The last user is the one
     /// that can turn its shared lock into an exclusive one.
     func release() async {
+        guard
+            released.withLock({ wasReleased in
+                defer { wasReleased = true }; return !wasReleased
+            })
+        else { return }
         let startLock: Int32
         do {
             startLock = try Self.openLockFile(dataDirectory + "/embedded-start.lock")
@@ -97,19 +104,28 @@ final class EmbeddedPostgres: Sendable {
     private func startIfStopped() async throws {
         let fm = FileManager.default
         guard socketPath.utf8.count < 100 else {
-            throw ConfigurationError(description: "the data directory \(dataDirectory) is too long for a Unix socket path; choose a shorter RUNWAY_DATA_DIR")
+            throw ConfigurationError(
+                description: "the data directory \(dataDirectory) is too long for a Unix socket path; choose a shorter RUNWAY_DATA_DIR"
+            )
         }
         if !fm.fileExists(atPath: clusterDirectory + "/PG_VERSION") {
             try await initialize()
         }
         try prepareDirectories()
-        let status = try await Subprocess.run([binDirectory + "/pg_ctl", "status", "-D", clusterDirectory], as: osUser, allowedStatuses: [0, 3, 4])
+        let status = try await Subprocess.run(
+            [binDirectory + "/pg_ctl", "status", "-D", clusterDirectory],
+            as: osUser,
+            allowedStatuses: [0, 3, 4]
+        )
         guard status.status != 0 else { return }
         do {
             try await Subprocess.run(
-                [binDirectory + "/pg_ctl", "start", "-D", clusterDirectory, "-l", logFile, "-w", "-t", "60"], as: osUser)
+                [binDirectory + "/pg_ctl", "start", "-D", clusterDirectory, "-l", logFile, "-w", "-t", "60"],
+                as: osUser
+            )
         } catch {
-            let tail = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+            let tail =
+                (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
             throw ConfigurationError(description: "the embedded PostgreSQL did not start (\(error)); \(logFile) ends with:\n\(tail)")
         }
         logger.info("embedded PostgreSQL started", metadata: ["socket": "\(socketDirectory)"])
@@ -122,7 +138,9 @@ final class EmbeddedPostgres: Sendable {
             [
                 binDirectory + "/initdb", "-D", clusterDirectory, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8",
                 "--locale=C", "--no-instructions",
-            ], as: osUser)
+            ],
+            as: osUser
+        )
         let settings = """
 
             # Written by Runway: Unix socket only, in a folder only the cluster's user can open.
@@ -155,7 +173,9 @@ final class EmbeddedPostgres: Sendable {
                 chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid)
             }
         } else if osUser != nil {
-            throw ConfigurationError(description: "running as root, the embedded PostgreSQL needs the system user 'postgres' (apt-get install postgresql)")
+            throw ConfigurationError(
+                description: "running as root, the embedded PostgreSQL needs the system user 'postgres' (apt-get install postgresql)"
+            )
         }
     }
 
@@ -173,7 +193,9 @@ final class EmbeddedPostgres: Sendable {
             }
         }
         throw ConfigurationError(
-            description: "no PostgreSQL server binaries found (initdb, pg_ctl): install Debian's postgresql package, set RUNWAY_POSTGRES_BIN, or set DATABASE_URL")
+            description:
+                "no PostgreSQL server binaries found (initdb, pg_ctl): install Debian's postgresql package, set RUNWAY_POSTGRES_BIN, or set DATABASE_URL"
+        )
     }
 }
 

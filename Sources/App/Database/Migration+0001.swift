@@ -1,7 +1,8 @@
 extension Migration {
     /// Plans, tenants, API keys; the tenant-owned tables behind row-level security.
     static let initialSchema = Migration(
-        version: 1, name: "initial schema",
+        version: 1,
+        name: "initial schema",
         statements: [
             #"""
             DO $$ BEGIN
@@ -133,5 +134,6 @@ extension Migration {
             #"""
             GRANT EXECUTE ON FUNCTION runway_current_tenant() TO runway_app
             """#,
-        ])
+        ]
+    )
 }

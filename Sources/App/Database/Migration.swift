@@ -21,7 +21,9 @@ enum Migrator {
     /// Applies what is missing and returns the versions it applied.
     @discardableResult
     static func migrate(
-        client: PostgresClient, migrations: [Migration] = Migration.all, logger: Logger
+        client: PostgresClient,
+        migrations: [Migration] = Migration.all,
+        logger: Logger
     ) async throws -> [Int] {
         try await client.withConnection { connection in
             try await Database.transaction(on: connection, logger: logger) { connection in
@@ -33,10 +35,13 @@ enum Migrator {
                         name text NOT NULL,
                         applied_at timestamptz NOT NULL DEFAULT now()
                     )
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 var applied = Set<Int>()
                 for try await version in try await connection.query(
-                    "SELECT version FROM runway_schema_migrations", logger: logger
+                    "SELECT version FROM runway_schema_migrations",
+                    logger: logger
                 ).decode(Int.self) {
                     applied.insert(version)
                 }
@@ -49,7 +54,8 @@ enum Migrator {
                     }
                     try await connection.query(
                         "INSERT INTO runway_schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
-                        logger: logger)
+                        logger: logger
+                    )
                     done.append(migration.version)
                 }
                 return done

@@ -1,9 +1,9 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Runs a helper program (initdb, pg_ctl) to completion and captures what it printed.
@@ -22,7 +22,11 @@ enum Subprocess {
     /// Runs `arguments[0]` (an absolute path) with the rest as its arguments; as `user` when given
     /// (through `runuser`, which needs root). Throws ``Failure`` on a status not in `allowedStatuses`.
     @discardableResult
-    static func run(_ arguments: [String], as user: String? = nil, allowedStatuses: Set<Int32> = [0]) async throws -> (
+    static func run(
+        _ arguments: [String],
+        as user: String? = nil,
+        allowedStatuses: Set<Int32> = [0]
+    ) async throws -> (
         status: Int32, output: String
     ) {
         var argv = arguments

@@ -62,7 +62,12 @@ struct AdminRoutes: Sendable {
         guard input.monthlyPriceMicros >= 0, input.requestsPerSecond > 0, input.burst > 0 else {
             throw Problem.unprocessable("invalid-field", "prices are not negative; requests_per_second and burst are positive")
         }
-        let plan = Plan(name: name, monthlyPriceMicros: input.monthlyPriceMicros, requestsPerSecond: input.requestsPerSecond, burst: input.burst)
+        let plan = Plan(
+            name: name,
+            monthlyPriceMicros: input.monthlyPriceMicros,
+            requestsPerSecond: input.requestsPerSecond,
+            burst: input.burst
+        )
         try await tenants.upsertPlan(plan, logger: context.logger)
         return plan
     }
@@ -81,8 +86,10 @@ struct AdminRoutes: Sendable {
         let name = try TenantName.validate(input.name)
         let (tenant, key) = try await tenants.createTenant(name: name, plan: input.plan ?? "free", logger: context.logger)
         return EditedResponse(
-            status: .created, headers: [.location: "/admin/v1/tenants/\(tenant.id)"],
-            response: CreatedTenant(tenant: tenant, apiKey: key.value))
+            status: .created,
+            headers: [.location: "/admin/v1/tenants/\(tenant.id)"],
+            response: CreatedTenant(tenant: tenant, apiKey: key.value)
+        )
     }
 
     @Sendable func getTenant(_ request: Request, context: AppRequestContext) async throws -> Tenant {

@@ -64,26 +64,44 @@ extension Problem {
         Problem(.conflict, slug, "Conflict", detail: detail)
     }
     static let preconditionFailed = Problem(
-        .preconditionFailed, "precondition-failed", "Precondition failed",
-        detail: "the document's current version does not match If-Match or If-None-Match")
+        .preconditionFailed,
+        "precondition-failed",
+        "Precondition failed",
+        detail: "the document's current version does not match If-Match or If-None-Match"
+    )
     static func tooLarge(limit: Int) -> Problem {
         Problem(.contentTooLarge, "too-large", "Content too large", detail: "the body is larger than \(limit) bytes")
     }
     static let unsupportedMediaType = Problem(
-        .unsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail: "send the body as application/json")
+        .unsupportedMediaType,
+        "unsupported-media-type",
+        "Unsupported media type",
+        detail: "send the body as application/json"
+    )
     static func unprocessable(_ slug: String, _ detail: String) -> Problem {
         Problem(.unprocessableContent, slug, "Unprocessable content", detail: detail)
     }
     static func rateLimited(retryAfterSeconds: Int) -> Problem {
         Problem(
-            .tooManyRequests, "rate-limited", "Too many requests",
+            .tooManyRequests,
+            "rate-limited",
+            "Too many requests",
             detail: "the tenant's plan allows fewer requests per second; retry after \(retryAfterSeconds) s",
-            headers: [.retryAfter: String(retryAfterSeconds)])
+            headers: [.retryAfter: String(retryAfterSeconds)]
+        )
     }
     static let internalError = Problem(
-        .internalServerError, "internal-error", "Internal server error", detail: "the request failed; it has been logged")
+        .internalServerError,
+        "internal-error",
+        "Internal server error",
+        detail: "the request failed; it has been logged"
+    )
     static let unavailable = Problem(
-        .serviceUnavailable, "unavailable", "Service unavailable", detail: "the database cannot be reached; retry later")
+        .serviceUnavailable,
+        "unavailable",
+        "Service unavailable",
+        detail: "the database cannot be reached; retry later"
+    )
 
     /// The problem an error thrown anywhere below the middleware stands for.
     static func from(_ error: any Error, logger: Logger) -> Problem {
@@ -120,7 +138,8 @@ extension Problem {
     static func from(status: HTTPResponse.Status) -> Problem {
         switch status {
         case .notFound: return .notFound("not-found", "no such route")
-        case .methodNotAllowed: return Problem(status, "method-not-allowed", "Method not allowed", detail: "the route does not take this method")
+        case .methodNotAllowed:
+            return Problem(status, "method-not-allowed", "Method not allowed", detail: "the route does not take this method")
         case .contentTooLarge: return Problem(status, "too-large", "Content too large", detail: "the body is too large")
         case .badRequest: return .badRequest("bad-request", "the request could not be read")
         default:

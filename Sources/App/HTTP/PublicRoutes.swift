@@ -40,8 +40,10 @@ struct PublicRoutes: Sendable {
         let name = try Name.collection(input.name)
         let createdAt = try await documents.createCollection(name, tenant: tenant.id, logger: context.logger)
         return EditedResponse(
-            status: .created, headers: [.location: "/v1/collections/\(name)"],
-            response: CollectionInfo(name: name, createdAt: createdAt, documents: 0))
+            status: .created,
+            headers: [.location: "/v1/collections/\(name)"],
+            response: CollectionInfo(name: name, createdAt: createdAt, documents: 0)
+        )
     }
 
     @Sendable func deleteCollection(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
@@ -60,7 +62,13 @@ struct PublicRoutes: Sendable {
         let body = try await request.jsonObjectBody(limit: maxDocumentBytes)
         let id = makeDocumentID()
         let written = try await documents.put(
-            id, in: collection, body: body, precondition: .absent, tenant: tenant.id, logger: context.logger)
+            id,
+            in: collection,
+            body: body,
+            precondition: .absent,
+            tenant: tenant.id,
+            logger: context.logger
+        )
         return try writtenResponse(id: id, version: written.version, status: .created, collection: collection, context: context)
     }
 
@@ -81,11 +89,29 @@ struct PublicRoutes: Sendable {
         var request = request
         let body = try await request.jsonObjectBody(limit: maxDocumentBytes)
         let result = try await documents.put(
-            id, in: collection, body: body, precondition: precondition, tenant: tenant.id, logger: context.logger)
-        return try writtenResponse(id: id, version: result.version, status: result.created ? .created : .ok, collection: collection, context: context)
+            id,
+            in: collection,
+            body: body,
+            precondition: precondition,
+            tenant: tenant.id,
+            logger: context.logger
+        )
+        return try writtenResponse(
+            id: id,
+            version: result.version,
+            status: result.created ? .created : .ok,
+            collection: collection,
+            context: context
+        )
     }
 
-    private func writtenResponse(id: String, version: Int64, status: HTTPResponse.Status, collection: String, context: AppRequestContext) throws
+    private func writtenResponse(
+        id: String,
+        version: Int64,
+        status: HTTPResponse.Status,
+        collection: String,
+        context: AppRequestContext
+    ) throws
         -> Response
     {
         var headers: HTTPFields = [.eTag: EntityTag.make(version)]
@@ -151,7 +177,13 @@ struct PublicRoutes: Sendable {
             afterID = cursor.afterID
         }
         let page = try await documents.list(
-            in: collection, filter: filter, afterID: afterID, limit: limit, tenant: tenant.id, logger: context.logger)
+            in: collection,
+            filter: filter,
+            afterID: afterID,
+            limit: limit,
+            tenant: tenant.id,
+            logger: context.logger
+        )
         var body = ByteBuffer()
         body.writeString(#"{"documents":["#)
         for (index, document) in page.documents.enumerated() {
@@ -198,8 +230,12 @@ struct PublicRoutes: Sendable {
         var totals = UsageCounts()
         for day in days { totals.add(day.counts) }
         return UsageReport(
-            tenant: tenant.id, plan: tenant.plan, from: isoDay(fromDay), totals: totals,
-            days: days.map { UsageReport.Day(day: isoDay($0.day), counts: $0.counts) })
+            tenant: tenant.id,
+            plan: tenant.plan,
+            from: isoDay(fromDay),
+            totals: totals,
+            days: days.map { UsageReport.Day(day: isoDay($0.day), counts: $0.counts) }
+        )
     }
 
     // MARK: Helpers

@@ -8,7 +8,9 @@ enum Name {
     static func collection(_ text: String) throws -> String {
         guard isValid(text, maxLength: 64, extra: [UInt8(ascii: "_"), UInt8(ascii: "-")]) else {
             throw Problem.badRequest(
-                "invalid-name", "collection names are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit")
+                "invalid-name",
+                "collection names are 1 to 64 characters of A-Z, a-z, 0-9, '_' and '-', starting with a letter or digit"
+            )
         }
         return text
     }
@@ -17,7 +19,9 @@ enum Name {
     static func document(_ text: String) throws -> String {
         guard isValid(text, maxLength: 128, extra: [UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: ":")]) else {
             throw Problem.badRequest(
-                "invalid-id", "document ids are 1 to 128 characters of A-Z, a-z, 0-9, '_', '-', '.' and ':', starting with a letter or digit")
+                "invalid-id",
+                "document ids are 1 to 128 characters of A-Z, a-z, 0-9, '_', '-', '.' and ':', starting with a letter or digit"
+            )
         }
         return text
     }
@@ -35,8 +39,9 @@ extension Request {
     /// A declared `Content-Length` over the limit is refused before reading a byte; a chunked body
     /// is read only up to the limit.
     mutating func jsonObjectBody(limit: Int) async throws -> ByteBuffer {
-        guard let contentType = headers[.contentType], MediaType(from: contentType)?.isType(.applicationJson) == true
-            || contentType.lowercased().hasPrefix("application/json")
+        guard let contentType = headers[.contentType],
+            MediaType(from: contentType)?.isType(.applicationJson) == true
+                || contentType.lowercased().hasPrefix("application/json")
         else { throw Problem.unsupportedMediaType }
         if let declared = headers[.contentLength].flatMap(Int.init), declared > limit {
             throw Problem.tooLarge(limit: limit)

@@ -34,7 +34,8 @@ where C.Duration == Duration {
         return Response.json(ByteBuffer(string: #"{"status":"ready"}"#))
     }
     let v1 = router.group("v1").add(
-        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage))
+        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage)
+    )
     PublicRoutes(documents: services.documents, usage: services.usage, maxDocumentBytes: services.maxDocumentBytes).add(to: v1)
     return router
 }

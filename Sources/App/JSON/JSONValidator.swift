@@ -95,59 +95,46 @@ struct JSONValidator {
         }
 
         mutating func object(depth: Int) throws(Failure) {
-            guard depth <= JSONValidator.maximumDepth else {
-                throw fail(.tooDeep, "nested deeper than \(JSONValidator.maximumDepth) levels")
-            }
-            index += 1
-            skipWhitespace()
-            if current == UInt8(ascii: "}") {
-                index += 1
-                return
-            }
-            while true {
-                guard current == UInt8(ascii: "\"") else { throw fail(.malformed, "expected a string key") }
-                try string()
-                skipWhitespace()
-                guard current == UInt8(ascii: ":") else { throw fail(.malformed, "expected ':'") }
-                index += 1
-                skipWhitespace()
-                _ = try value(depth: depth)
-                skipWhitespace()
-                switch current {
-                case UInt8(ascii: ","):
-                    index += 1
-                    skipWhitespace()
-                case UInt8(ascii: "}"):
-                    index += 1
-                    return
-                default:
-                    throw fail(.malformed, "expected ',' or '}'")
-                }
+            try members(depth: depth, close: UInt8(ascii: "}")) { parser throws(Failure) in
+                guard parser.current == UInt8(ascii: "\"") else { throw parser.fail(.malformed, "expected a string key") }
+                try parser.string()
+                parser.skipWhitespace()
+                guard parser.current == UInt8(ascii: ":") else { throw parser.fail(.malformed, "expected ':'") }
+                parser.index += 1
+                parser.skipWhitespace()
+                _ = try parser.value(depth: depth)
             }
         }
 
         mutating func array(depth: Int) throws(Failure) {
+            try members(depth: depth, close: UInt8(ascii: "]")) { parser throws(Failure) in
+                _ = try parser.value(depth: depth)
+            }
+        }
+
+        /// The comma-separated members of an object or array, from its opening bracket to `close`.
+        mutating func members(depth: Int, close: UInt8, member: (inout Parser) throws(Failure) -> Void) throws(Failure) {
             guard depth <= JSONValidator.maximumDepth else {
                 throw fail(.tooDeep, "nested deeper than \(JSONValidator.maximumDepth) levels")
             }
             index += 1
             skipWhitespace()
-            if current == UInt8(ascii: "]") {
+            if current == close {
                 index += 1
                 return
             }
             while true {
-                _ = try value(depth: depth)
+                try member(&self)
                 skipWhitespace()
                 switch current {
                 case UInt8(ascii: ","):
                     index += 1
                     skipWhitespace()
-                case UInt8(ascii: "]"):
+                case close:
                     index += 1
                     return
                 default:
-                    throw fail(.malformed, "expected ',' or ']'")
+                    throw fail(.malformed, "expected ',' or '\(Character(Unicode.Scalar(close)))'")
                 }
             }
         }

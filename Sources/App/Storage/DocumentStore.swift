@@ -41,11 +41,13 @@ struct DocumentStore: Sendable {
         do {
             return try await database.withTenant(tenant, logger: logger) { connection in
                 let rows = try await connection.query(
-                    "INSERT INTO collections (name) VALUES (\(name)) RETURNING created_at", logger: logger)
+                    "INSERT INTO collections (name) VALUES (\(name)) RETURNING created_at",
+                    logger: logger
+                )
                 for try await date in rows.decode(Date.self) { return date }
                 return Date()
             }
-        } catch where error.sqlState == SQLState.uniqueViolation {
+        } catch  where error.sqlState == SQLState.uniqueViolation {
             throw Failure.collectionExists
         }
     }
@@ -57,7 +59,9 @@ struct DocumentStore: Sendable {
                 SELECT c.name, c.created_at, (SELECT count(*) FROM documents d
                     WHERE d.tenant_id = c.tenant_id AND d.collection = c.name)
                 FROM collections c WHERE c.tenant_id = runway_current_tenant() ORDER BY c.name
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var result: [(String, Date, Int64)] = []
             for try await row in rows.decode((String, Date, Int64).self) { result.append(row) }
             return result
@@ -83,7 +87,9 @@ struct DocumentStore: Sendable {
                 """
                 SELECT version, body FROM documents
                 WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await (version, body) in rows.decode((Int64, ByteBuffer).self) {
                 return StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body))
             }
@@ -94,7 +100,12 @@ struct DocumentStore: Sendable {
 
     /// Writes a document under `precondition`; returns its new version and whether it was created.
     func put(
-        _ id: String, in collection: String, body: ByteBuffer, precondition: WritePrecondition, tenant: UUID, logger: Logger
+        _ id: String,
+        in collection: String,
+        body: ByteBuffer,
+        precondition: WritePrecondition,
+        tenant: UUID,
+        logger: Logger
     ) async throws -> (version: Int64, created: Bool) {
         let json = JSONBBytes(text: body)
         do {
@@ -108,13 +119,17 @@ struct DocumentStore: Sendable {
                         ON CONFLICT (tenant_id, collection, id) DO UPDATE
                             SET body = EXCLUDED.body, version = nextval('document_versions'), updated_at = now()
                         RETURNING version, xmax = 0
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                 case .absent:
                     rows = try await connection.query(
                         """
                         INSERT INTO documents (collection, id, body) VALUES (\(collection), \(id), \(json))
                         ON CONFLICT (tenant_id, collection, id) DO NOTHING RETURNING version, true
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                 case .exists, .versionIn:
                     let versions: [Int64]? = if case .versionIn(let list) = precondition { list } else { nil }
                     rows = try await connection.query(
@@ -123,13 +138,15 @@ struct DocumentStore: Sendable {
                         WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
                           AND (\(versions)::bigint[] IS NULL OR version = ANY(\(versions)::bigint[]))
                         RETURNING version, false
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                 }
                 for try await (version, created) in rows.decode((Int64, Bool).self) { return (version, created) }
                 try await requireCollection(collection, on: connection, logger: logger)
                 throw Failure.preconditionFailed
             }
-        } catch where error.sqlState == SQLState.foreignKeyViolation {
+        } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.collectionNotFound
         }
     }
@@ -149,7 +166,9 @@ struct DocumentStore: Sendable {
                     RETURNING version
                 )
                 SELECT (SELECT count(*) FROM target), (SELECT count(*) FROM deleted)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             for try await (existed, deleted) in rows.decode((Int64, Int64).self) {
                 if deleted > 0 { return }
                 if existed > 0 { throw Failure.preconditionFailed }
@@ -162,7 +181,12 @@ struct DocumentStore: Sendable {
     /// One page of a collection in id order, after `afterID`, optionally filtered by JSON
     /// containment. Returns up to `limit` documents and whether more follow.
     func list(
-        in collection: String, filter: ByteBuffer?, afterID: String?, limit: Int, tenant: UUID, logger: Logger
+        in collection: String,
+        filter: ByteBuffer?,
+        afterID: String?,
+        limit: Int,
+        tenant: UUID,
+        logger: Logger
     ) async throws -> (documents: [StoredDocument], hasMore: Bool) {
         let filterJSON = filter.map(JSONBBytes.init(text:))
         return try await database.withTenant(tenant, logger: logger) { connection in
@@ -173,7 +197,9 @@ struct DocumentStore: Sendable {
                   AND (\(afterID)::text IS NULL OR id > \(afterID)::text)
                   AND (\(filterJSON)::jsonb IS NULL OR body @> \(filterJSON)::jsonb)
                 ORDER BY id LIMIT \(limit + 1)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var documents: [StoredDocument] = []
             for try await (id, version, body) in rows.decode((String, Int64, ByteBuffer).self) {
                 documents.append(StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body)))
@@ -187,7 +213,11 @@ struct DocumentStore: Sendable {
 
     /// Full-text search over the string values of a collection's documents, best match first.
     func search(
-        in collection: String, query: String, limit: Int, tenant: UUID, logger: Logger
+        in collection: String,
+        query: String,
+        limit: Int,
+        tenant: UUID,
+        logger: Logger
     ) async throws -> [(document: StoredDocument, rank: Float)] {
         try await database.withTenant(tenant, logger: logger) { connection in
             let rows = try await connection.query(
@@ -196,7 +226,9 @@ struct DocumentStore: Sendable {
                 FROM documents d, websearch_to_tsquery('english', \(query)) q
                 WHERE d.tenant_id = runway_current_tenant() AND d.collection = \(collection) AND d.search @@ q
                 ORDER BY 4 DESC, d.id LIMIT \(limit)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var results: [(StoredDocument, Float)] = []
             for try await (id, version, body, rank) in rows.decode((String, Int64, ByteBuffer, Float).self) {
                 results.append((StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body)), rank))
@@ -208,7 +240,9 @@ struct DocumentStore: Sendable {
 
     private func requireCollection(_ name: String, on connection: PostgresConnection, logger: Logger) async throws {
         let rows = try await connection.query(
-            "SELECT 1 FROM collections WHERE tenant_id = runway_current_tenant() AND name = \(name)", logger: logger)
+            "SELECT 1 FROM collections WHERE tenant_id = runway_current_tenant() AND name = \(name)",
+            logger: logger
+        )
         for try await _ in rows { return }
         throw Failure.collectionNotFound
     }

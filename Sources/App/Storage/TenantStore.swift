@@ -58,7 +58,9 @@ struct TenantStore: Sendable {
             SELECT k.secret_hash, t.id, p.name, p.requests_per_second, p.burst
             FROM api_keys k JOIN tenants t ON t.id = k.tenant_id JOIN plans p ON p.name = t.plan
             WHERE k.key_id = \(key.id) AND k.revoked_at IS NULL
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (hash, id, plan, rate, burst) in rows.decode((ByteBuffer, UUID, String, Int, Int).self) {
             guard constantTimeEquals(hash.readableBytesView, key.hash) else { return nil }
             return AuthenticatedTenant(id: id, plan: plan, requestsPerSecond: rate, burst: burst)
@@ -73,16 +75,18 @@ struct TenantStore: Sendable {
         do {
             let createdAt = try await database.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
-                    "INSERT INTO tenants (id, name, plan) VALUES (\(id), \(name), \(plan)) RETURNING created_at", logger: logger)
+                    "INSERT INTO tenants (id, name, plan) VALUES (\(id), \(name), \(plan)) RETURNING created_at",
+                    logger: logger
+                )
                 var createdAt = Date()
                 for try await date in rows.decode(Date.self) { createdAt = date }
                 try await insertKey(key, tenant: id, on: connection, logger: logger)
                 return createdAt
             }
             return (Tenant(id: id, name: name, plan: plan, createdAt: createdAt, keyIDs: [key.id]), key)
-        } catch where error.sqlState == SQLState.uniqueViolation {
+        } catch  where error.sqlState == SQLState.uniqueViolation {
             throw Failure.duplicateName
-        } catch where error.sqlState == SQLState.foreignKeyViolation {
+        } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.unknownPlan
         }
     }
@@ -96,7 +100,9 @@ struct TenantStore: Sendable {
             for try await _ in rows.decode(UUID.self) { found = true }
             guard found else { throw Failure.unknownTenant }
             try await connection.query(
-                "UPDATE api_keys SET revoked_at = now() WHERE tenant_id = \(tenant) AND revoked_at IS NULL", logger: logger)
+                "UPDATE api_keys SET revoked_at = now() WHERE tenant_id = \(tenant) AND revoked_at IS NULL",
+                logger: logger
+            )
             try await insertKey(key, tenant: tenant, on: connection, logger: logger)
         }
         return key
@@ -106,11 +112,13 @@ struct TenantStore: Sendable {
     func changePlan(tenant: UUID, plan: String, logger: Logger) async throws -> Tenant {
         do {
             let rows = try await database.client.query(
-                "UPDATE tenants SET plan = \(plan) WHERE id = \(tenant) RETURNING id", logger: logger)
+                "UPDATE tenants SET plan = \(plan) WHERE id = \(tenant) RETURNING id",
+                logger: logger
+            )
             var found = false
             for try await _ in rows.decode(UUID.self) { found = true }
             guard found else { throw Failure.unknownTenant }
-        } catch where error.sqlState == SQLState.foreignKeyViolation {
+        } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.unknownPlan
         }
         guard let updated = try await self.tenant(tenant, logger: logger) else { throw Failure.unknownTenant }
@@ -135,7 +143,9 @@ struct TenantStore: Sendable {
             FROM tenants t LEFT JOIN api_keys k ON k.tenant_id = t.id AND k.revoked_at IS NULL
             WHERE \(only)::uuid IS NULL OR t.id = \(only)::uuid
             GROUP BY t.id ORDER BY t.created_at, t.name
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var tenants: [Tenant] = []
         for try await (id, name, plan, createdAt, keys) in rows.decode((UUID, String, String, Date, [String]).self) {
             tenants.append(Tenant(id: id, name: name, plan: plan, createdAt: createdAt, keyIDs: keys))
@@ -146,7 +156,8 @@ struct TenantStore: Sendable {
     func listPlans(logger: Logger) async throws -> [Plan] {
         let rows = try await database.client.query(
             "SELECT name, monthly_price_micros, requests_per_second, burst FROM plans ORDER BY monthly_price_micros, name",
-            logger: logger)
+            logger: logger
+        )
         var plans: [Plan] = []
         for try await (name, price, rate, burst) in rows.decode((String, Int64, Int, Int).self) {
             plans.append(Plan(name: name, monthlyPriceMicros: price, requestsPerSecond: rate, burst: burst))
@@ -162,12 +173,15 @@ struct TenantStore: Sendable {
             VALUES (\(plan.name), \(plan.monthlyPriceMicros), \(plan.requestsPerSecond), \(plan.burst))
             ON CONFLICT (name) DO UPDATE SET monthly_price_micros = EXCLUDED.monthly_price_micros,
                 requests_per_second = EXCLUDED.requests_per_second, burst = EXCLUDED.burst
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     private func insertKey(_ key: APIKey, tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             "INSERT INTO api_keys (key_id, tenant_id, secret_hash) VALUES (\(key.id), \(tenant), \(ByteBuffer(bytes: key.hash)))",
-            logger: logger)
+            logger: logger
+        )
     }
 }

@@ -94,7 +94,9 @@ final class UsageRecorder: Sendable {
                                 client_errors = u.client_errors + EXCLUDED.client_errors,
                                 server_errors = u.server_errors + EXCLUDED.server_errors,
                                 rate_limited = u.rate_limited + EXCLUDED.rate_limited
-                            """, logger: logger)
+                            """,
+                            logger: logger
+                        )
                     }
                 }
             } catch {
@@ -114,7 +116,9 @@ final class UsageRecorder: Sendable {
                 """
                 SELECT (extract(epoch FROM day::timestamp) / 86400)::bigint, requests, client_errors, server_errors, rate_limited
                 FROM usage_daily WHERE tenant_id = runway_current_tenant() AND day >= (\(from) AT TIME ZONE 'UTC')::date
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var byDay: [Int: UsageCounts] = [:]
             for try await (day, r, c, s, l) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) {
                 byDay[Int(day)] = UsageCounts(requests: r, clientErrors: c, serverErrors: s, rateLimited: l)

@@ -20,7 +20,11 @@ struct TestApp {
     init(maxDocumentBytes: Int = 1 << 20) async throws {
         let shared = try await TestDatabase.get()
         self.services = RunwayServices(
-            client: shared.client, maxDocumentBytes: maxDocumentBytes, usageFlushInterval: .seconds(3600), logger: TestDatabase.logger)
+            client: shared.client,
+            maxDocumentBytes: maxDocumentBytes,
+            usageFlushInterval: .seconds(3600),
+            logger: TestDatabase.logger
+        )
         self.clock = ManualClock()
         self.rateLimiter = RateLimiter(clock: clock)
     }
@@ -36,7 +40,10 @@ struct TestApp {
     /// A new tenant with a unique name on `plan`, and its key.
     func makeTenant(plan: String = "enterprise") async throws -> (tenant: Tenant, key: String) {
         let (tenant, key) = try await services.tenants.createTenant(
-            name: "tenant-\(UUID().uuidString.prefix(8))", plan: plan, logger: TestDatabase.logger)
+            name: "tenant-\(UUID().uuidString.prefix(8))",
+            plan: plan,
+            logger: TestDatabase.logger
+        )
         return (tenant, key.value)
     }
 
@@ -75,7 +82,11 @@ final class ManualClock: Clock, @unchecked Sendable {
 extension TestClientProtocol {
     /// Sends a request as the holder of `key` (nil: no Authorization header).
     func send(
-        _ method: HTTPRequest.Method, _ uri: String, key: String?, json: String? = nil, headers extra: HTTPFields = [:]
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        key: String?,
+        json: String? = nil,
+        headers extra: HTTPFields = [:]
     ) async throws -> TestResponse {
         var headers = extra
         if let key { headers[.authorization] = "Bearer \(key)" }

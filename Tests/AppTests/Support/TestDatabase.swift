@@ -28,7 +28,8 @@ enum TestDatabase {
         let environment = ProcessInfo.processInfo.environment
         guard let folder = environment["RUNWAY_TEST_PG_SOCKET_DIR"], let user = environment["RUNWAY_TEST_PG_SUPERUSER"] else {
             throw TestSetupError(
-                description: "RUNWAY_TEST_PG_SOCKET_DIR is not set: run the tests with scripts/test, which starts a throwaway PostgreSQL")
+                description: "RUNWAY_TEST_PG_SOCKET_DIR is not set: run the tests with scripts/test, which starts a throwaway PostgreSQL"
+            )
         }
         let port = environment["RUNWAY_TEST_PG_PORT"] ?? "5432"
         return DatabaseEndpoint(socketPath: "\(folder)/.s.PGSQL.\(port)", username: user, database: database)
