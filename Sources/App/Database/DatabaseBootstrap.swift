@@ -111,7 +111,14 @@ enum DatabaseBootstrap {
         logger: Logger,
         _ body: @Sendable (PostgresClient) async throws -> Result
     ) async throws -> Result {
-        let client = PostgresClient(configuration: endpoint.clientConfiguration(maxConnections: maxConnections), backgroundLogger: logger)
+        // A short-lived client leases before its run() has started; PostgresNIO warns about that
+        // race, which is harmless here. Real failures still surface as errors from the queries.
+        var backgroundLogger = logger
+        backgroundLogger.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(
+            configuration: endpoint.clientConfiguration(maxConnections: maxConnections),
+            backgroundLogger: backgroundLogger
+        )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }

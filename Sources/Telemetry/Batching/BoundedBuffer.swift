@@ -1,0 +1,55 @@
+import DequeModule
+
+/// A FIFO of entries bounded by the bytes they take, which drops the oldest to make room.
+///
+/// Not synchronised: the pipeline that owns it keeps it under its lock. Accounting goes to the
+/// pipeline's ``PipelineCounters``.
+public struct BoundedBuffer<Element> {
+    public let capacityBytes: Int
+    public private(set) var bytes = 0
+    private var entries = Deque<(element: Element, size: Int)>()
+
+    public init(capacityBytes: Int) {
+        precondition(capacityBytes > 0, "a buffer needs room")
+        self.capacityBytes = capacityBytes
+    }
+
+    public var count: Int { entries.count }
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// Appends `element` of `size` bytes. Returns how many old entries were dropped to make room;
+    /// an element larger than the whole buffer is not stored and returns nil.
+    public mutating func append(_ element: Element, size: Int) -> Int? {
+        guard size <= capacityBytes else { return nil }
+        var dropped = 0
+        while bytes + size > capacityBytes, let oldest = entries.popFirst() {
+            bytes -= oldest.size
+            dropped += 1
+        }
+        entries.append((element, size))
+        bytes += size
+        return dropped
+    }
+
+    /// Removes and returns the oldest entries whose sizes add up to at most `maxBytes` (always at
+    /// least one entry when the buffer is not empty).
+    public mutating func removeBatch(maxBytes: Int) -> [Element] {
+        var batch: [Element] = []
+        var batchBytes = 0
+        while let first = entries.first, batch.isEmpty || batchBytes + first.size <= maxBytes {
+            entries.removeFirst()
+            bytes -= first.size
+            batchBytes += first.size
+            batch.append(first.element)
+        }
+        return batch
+    }
+
+    /// Removes everything.
+    public mutating func removeAll() -> [Element] {
+        let all = entries.map(\.element)
+        entries.removeAll()
+        bytes = 0
+        return all
+    }
+}

@@ -1,0 +1,62 @@
+import Synchronization
+
+/// Exact accounting for one telemetry pipeline: at every moment
+/// `enqueued == sent + dropped (all reasons) + buffered`.
+///
+/// Every change that moves entries between states happens under one lock, so a snapshot is
+/// always consistent.
+public final class PipelineCounters: Sendable {
+    /// A consistent view of the counters.
+    public struct Snapshot: Sendable, Equatable {
+        public var enqueued: Int = 0
+        public var sent: Int = 0
+        /// Entries held in the buffer or in a request not yet answered.
+        public var buffered: Int = 0
+        public var dropped: [DropReason: Int] = [:]
+
+        public var droppedTotal: Int { dropped.values.reduce(0, +) }
+
+        /// The invariant the pipeline guarantees.
+        public var isBalanced: Bool { enqueued == sent + droppedTotal + buffered }
+    }
+
+    private let state = Mutex(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    /// `count` entries entered the pipeline and are now buffered.
+    public func enqueued(_ count: Int = 1) {
+        state.withLock {
+            $0.enqueued += count
+            $0.buffered += count
+        }
+    }
+
+    /// `count` buffered entries were delivered.
+    public func sent(_ count: Int) {
+        state.withLock {
+            $0.sent += count
+            $0.buffered -= count
+        }
+    }
+
+    /// `count` buffered entries were dropped for `reason`.
+    public func dropped(_ count: Int, reason: DropReason) {
+        guard count > 0 else { return }
+        state.withLock {
+            $0.dropped[reason, default: 0] += count
+            $0.buffered -= count
+        }
+    }
+
+    /// `count` entries were refused before entering the buffer (for example an entry larger than
+    /// the whole buffer): counted as enqueued and dropped at once.
+    public func refused(_ count: Int, reason: DropReason) {
+        state.withLock {
+            $0.enqueued += count
+            $0.dropped[reason, default: 0] += count
+        }
+    }
+}
