@@ -42,7 +42,8 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
-                .product(name: "DequeModule", package: "swift-collections")
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -57,7 +58,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TelemetryTests",
-            dependencies: [.byName(name: "Telemetry")],
+            dependencies: [
+                .byName(name: "Telemetry"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -13,9 +13,12 @@ import Testing
                 labels: try LokiLabels(["service_name": "runway", "level": "warning", "instance": "i-1"]),
                 entries: (0..<50).map { i in
                     LokiEntry(
-                        timestampNanoseconds: 1_764_158_400_000_000_000 + Int64(i), line: "line \(i) ☕",
-                        metadata: i % 2 == 0 ? [("request_id", "r-\(i)"), ("tenant", "t")] : [])
-                }),
+                        timestampNanoseconds: 1_764_158_400_000_000_000 + Int64(i),
+                        line: "line \(i) ☕",
+                        metadata: i % 2 == 0 ? [("request_id", "r-\(i)"), ("tenant", "t")] : []
+                    )
+                }
+            ),
             LokiStream(labels: try LokiLabels(["service_name": "runway"]), entries: [LokiEntry(timestampNanoseconds: 0, line: "epoch")]),
         ]
         let encoded = PushRequestEncoder.encode(streams)

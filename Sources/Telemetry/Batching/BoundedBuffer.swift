@@ -34,15 +34,29 @@ public struct BoundedBuffer<Element> {
     /// Removes and returns the oldest entries whose sizes add up to at most `maxBytes` (always at
     /// least one entry when the buffer is not empty).
     public mutating func removeBatch(maxBytes: Int) -> [Element] {
-        var batch: [Element] = []
+        removeSizedBatch(maxBytes: maxBytes).map(\.element)
+    }
+
+    /// ``removeBatch(maxBytes:)`` with each entry's size, so a batch can be put back.
+    public mutating func removeSizedBatch(maxBytes: Int) -> [(element: Element, size: Int)] {
+        var batch: [(element: Element, size: Int)] = []
         var batchBytes = 0
         while let first = entries.first, batch.isEmpty || batchBytes + first.size <= maxBytes {
             entries.removeFirst()
             bytes -= first.size
             batchBytes += first.size
-            batch.append(first.element)
+            batch.append(first)
         }
         return batch
+    }
+
+    /// Puts entries back at the front, oldest first (a batch that could not be sent yet). They
+    /// may take the buffer over its capacity until they are sent: they were counted already.
+    public mutating func prepend(_ batch: [(element: Element, size: Int)]) {
+        for entry in batch.reversed() {
+            entries.prepend(entry)
+            bytes += entry.size
+        }
     }
 
     /// Removes everything.

@@ -1,0 +1,151 @@
+import ServiceLifecycle
+import Synchronization
+
+/// The one bounded, non-blocking batching pipeline every exporter reuses (Loki logs, spans, the
+/// cost ledger).
+///
+/// - Callers ``enqueue(_:size:)`` and return at once: a lock, an append, no I/O, no waiting.
+/// - The buffer is bounded in bytes; when full the oldest entries are dropped (`buffer_full`).
+/// - ``run()`` sends when a batch's worth of bytes is waiting or the flush interval passes;
+///   it retries per the ``RetryPolicy``, splits a batch the server finds too large, and drops
+///   what the server refuses for good, each counted by reason.
+/// - On graceful shutdown it stops waiting, flushes what is left within the shutdown deadline,
+///   and counts the rest as `shutdown`.
+///
+/// ``counters`` hold `enqueued = sent + dropped + buffered` at every moment.
+public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service, Sendable where C.Duration == Duration {
+    public typealias Entry = Exporter.Entry
+    typealias SizedEntry = (element: Entry, size: Int)
+
+    public let counters = PipelineCounters()
+    private let exporter: Exporter
+    private let configuration: BatchingConfiguration
+    private let clock: C
+    private let buffer: Mutex<BoundedBuffer<Entry>>
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    public init(exporter: Exporter, configuration: BatchingConfiguration, clock: C) {
+        self.exporter = exporter
+        self.configuration = configuration
+        self.clock = clock
+        self.buffer = Mutex(BoundedBuffer(capacityBytes: configuration.maximumBufferBytes))
+        (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Adds an entry of `size` bytes; never blocks and never waits on I/O.
+    public func enqueue(_ entry: Entry, size: Int) {
+        let (stored, droppedOldest, batchReady) = buffer.withLock { buffer in
+            guard let dropped = buffer.append(entry, size: size) else { return (false, 0, false) }
+            return (true, dropped, buffer.bytes >= configuration.maximumBatchBytes)
+        }
+        guard stored else {
+            counters.refused(1, reason: .tooLarge)
+            return
+        }
+        counters.enqueued()
+        counters.dropped(droppedOldest, reason: .bufferFull)
+        if batchReady { wake.yield() }
+    }
+
+    public func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [clock, wake, interval = configuration.flushInterval] in
+                while true {
+                    do { try await clock.sleep(for: interval) } catch { return }
+                    wake.yield()
+                }
+            }
+            // Graceful shutdown cancels the loop: a retry's wait ends at once and its batch goes
+            // back to the buffer for the final flush.
+            await cancelWhenGracefulShutdown {
+                for await _ in self.wakeups {
+                    guard await self.sendBuffered(deadline: nil) else { break }
+                }
+            }
+            group.cancelAll()
+        }
+        await finalFlush()
+    }
+
+    /// Sends everything buffered now; false if it was interrupted (the rest went back).
+    private func sendBuffered(deadline: C.Instant?) async -> Bool {
+        while true {
+            let batch = buffer.withLock { $0.removeSizedBatch(maxBytes: configuration.maximumBatchBytes) }
+            guard !batch.isEmpty else { return true }
+            let unsettled = await send(batch, deadline: deadline)
+            guard unsettled.isEmpty else {
+                buffer.withLock { $0.prepend(unsettled) }
+                return false
+            }
+        }
+    }
+
+    /// After shutdown: sends what is left until the deadline, then counts the rest as dropped.
+    private func finalFlush() async {
+        let deadline = clock.now.advanced(by: configuration.shutdownDeadline)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { _ = await self.sendBuffered(deadline: deadline) }
+            group.addTask { [clock] in try? await clock.sleep(until: deadline, tolerance: nil) }
+            await group.next()
+            group.cancelAll()
+        }
+        let rest = buffer.withLock { $0.removeAll() }
+        counters.dropped(rest.count, reason: .shutdown)
+    }
+
+    /// Sends one batch, retrying and splitting as its results ask. Returns the entries left
+    /// unsettled because the task was cancelled; everything else is counted as sent or dropped.
+    func send(_ batch: [SizedEntry], deadline: C.Instant?) async -> [SizedEntry] {
+        var pending = [batch]  // a stack: 413 halves are pushed second half first
+        var generator = SystemRandomNumberGenerator()
+        while let current = pending.popLast() {
+            var retry = 0
+            attempts: while true {
+                func unsettled() -> [SizedEntry] { current + pending.reversed().flatMap { $0 } }
+                if Task.isCancelled { return unsettled() }
+                switch await exporter.export(current.map(\.element)) {
+                case .delivered:
+                    counters.sent(current.count)
+                    break attempts
+                case .rejected(let reason):
+                    counters.dropped(current.count, reason: reason)
+                    break attempts
+                case .tooLarge:
+                    if current.count == 1 {
+                        counters.dropped(1, reason: .tooLarge)
+                    } else {
+                        let middle = current.count / 2
+                        pending.append(Array(current[middle...]))
+                        pending.append(Array(current[..<middle]))
+                    }
+                    break attempts
+                case .retryable(let retryAfter):
+                    if Task.isCancelled { return unsettled() }
+                    retry += 1
+                    guard retry <= configuration.retry.maximumRetries else {
+                        counters.dropped(current.count, reason: .retriesExhausted)
+                        break attempts
+                    }
+                    let delay = configuration.retry.delay(retry: retry, retryAfter: retryAfter, using: &generator)
+                    if let deadline, clock.now.advanced(by: delay) > deadline {
+                        counters.dropped(unsettled().count, reason: .shutdown)
+                        return []
+                    }
+                    do {
+                        try await clock.sleep(for: delay)
+                    } catch {
+                        return unsettled()
+                    }
+                }
+            }
+        }
+        return []
+    }
+}
+
+extension BatchingPipeline where C == ContinuousClock {
+    public convenience init(exporter: Exporter, configuration: BatchingConfiguration = .init()) {
+        self.init(exporter: exporter, configuration: configuration, clock: ContinuousClock())
+    }
+}

@@ -1,0 +1,206 @@
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Testing
+
+@testable import Telemetry
+
+@Suite struct BatchingPipelineTests {
+    func configuration(buffer: Int = 1000, batch: Int = 100, interval: Duration = .seconds(1000)) -> BatchingConfiguration {
+        var configuration = BatchingConfiguration()
+        configuration.maximumBufferBytes = buffer
+        configuration.maximumBatchBytes = batch
+        configuration.flushInterval = interval
+        configuration.shutdownDeadline = .seconds(5)
+        return configuration
+    }
+
+    /// Runs the pipeline as a service for the length of `body`, then shuts it down gracefully.
+    func withRunningPipeline(
+        _ pipeline: BatchingPipeline<ScriptedExporter, TestClock>,
+        clock: TestClock,
+        _ body: @Sendable (GracefulShutdownTestTrigger) async throws -> Void
+    ) async throws {
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await pipeline.run() }
+                try await body(trigger)
+                trigger.triggerGracefulShutdown()
+                try await group.waitForAll()
+            }
+        }
+    }
+
+    @Test func aFullBatchIsSentWithoutWaitingForTheTimer() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter()
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var attempts = exporter.attempts.makeAsyncIterator()
+            for i in 0..<10 { pipeline.enqueue(i, size: 10) }
+            #expect(await attempts.next() == Array(0..<10))
+        }
+        #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 10, buffered: 0, dropped: [:]))
+    }
+
+    @Test func aPartialBatchIsSentWhenTheFlushIntervalPasses() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter()
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(interval: .seconds(1)), clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            var attempts = exporter.attempts.makeAsyncIterator()
+            #expect(await sleeps.next() == .seconds(1))
+            pipeline.enqueue(7, size: 10)
+            #expect(exporter.deliveredEntries.isEmpty)
+            clock.advance(by: .seconds(1))
+            #expect(await attempts.next() == [7])
+        }
+        #expect(pipeline.counters.snapshot.sent == 1)
+    }
+
+    @Test func retryableFailuresAreRetriedWithBackoffAndDeliveredOnce() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter(script: [.retryable(retryAfter: nil), .retryable(retryAfter: nil), .retryable(retryAfter: "7")])
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            var attempts = exporter.attempts.makeAsyncIterator()
+            #expect(await sleeps.next() == .seconds(1000))  // the flush timer
+            for i in 0..<10 { pipeline.enqueue(i, size: 10) }
+            _ = await attempts.next()
+            let first = try #require(await sleeps.next())
+            #expect(first <= .milliseconds(500))
+            clock.advance(by: first)
+            _ = await attempts.next()
+            let second = try #require(await sleeps.next())
+            #expect(second <= .seconds(1))
+            clock.advance(by: second)
+            _ = await attempts.next()
+            #expect(await sleeps.next() == .seconds(7))  // the server's Retry-After wins
+            #expect(pipeline.counters.snapshot.buffered == 10)
+            clock.advance(by: .seconds(7))
+            #expect(await attempts.next() == Array(0..<10))
+        }
+        #expect(exporter.deliveredEntries == Array(0..<10))
+        #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 10, buffered: 0, dropped: [:]))
+    }
+
+    @Test func aRejectedBatchIsDroppedWithItsReasonAndNeverRetried() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter(script: [.rejected(DropReason("rejected_400"))])
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var attempts = exporter.attempts.makeAsyncIterator()
+            for i in 0..<10 { pipeline.enqueue(i, size: 10) }
+            _ = await attempts.next()
+            for i in 10..<20 { pipeline.enqueue(i, size: 10) }
+            #expect(await attempts.next() == Array(10..<20))  // the next batch, not a retry
+        }
+        let snapshot = pipeline.counters.snapshot
+        #expect(snapshot.dropped == [DropReason("rejected_400"): 10])
+        #expect(snapshot.sent == 10)
+        #expect(snapshot.isBalanced)
+    }
+
+    @Test func tooLargeBatchesAreSplitUntilTheyFitAndASingleOversizedEntryIsDropped() async throws {
+        let clock = TestClock()
+        // The "server" takes at most 3 entries per request and never entry 5.
+        let exporter = ScriptedExporter { batch in batch.count > 3 || batch.contains(5) ? .tooLarge : nil }
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var attempts = exporter.attempts.makeAsyncIterator()
+            for i in 0..<10 { pipeline.enqueue(i, size: 10) }
+            _ = await attempts.next()
+            // Attempts follow each other without waiting on the clock; let them settle.
+            while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+        }
+        #expect(exporter.deliveredEntries == [0, 1, 2, 3, 4, 6, 7, 8, 9])
+        #expect(pipeline.counters.snapshot.dropped == [.tooLarge: 1])
+        #expect(pipeline.counters.snapshot.isBalanced)
+    }
+
+    @Test func whenTheBufferIsFullTheOldestEntriesAreDroppedAndCounted() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter()
+        // Batches of up to 1000 bytes never fill by size: only the timer sends.
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(buffer: 50, batch: 1000), clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            var attempts = exporter.attempts.makeAsyncIterator()
+            _ = await sleeps.next()
+            for i in 0..<8 { pipeline.enqueue(i, size: 10) }
+            pipeline.enqueue(99, size: 51)  // larger than the whole buffer
+            clock.advance(by: .seconds(1000))
+            #expect(await attempts.next() == [3, 4, 5, 6, 7])
+        }
+        let snapshot = pipeline.counters.snapshot
+        #expect(snapshot.enqueued == 9)
+        #expect(snapshot.dropped == [.bufferFull: 3, .tooLarge: 1])
+        #expect(snapshot.sent == 5)
+        #expect(snapshot.isBalanced)
+    }
+
+    @Test func retriesEndWhenThePolicyIsExhausted() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter(fallback: .retryable(retryAfter: "1"))
+        var configuration = configuration()
+        configuration.retry.maximumRetries = 2
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration, clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            var attempts = exporter.attempts.makeAsyncIterator()
+            _ = await sleeps.next()
+            for i in 0..<10 { pipeline.enqueue(i, size: 10) }
+            for _ in 0..<2 {
+                _ = await attempts.next()
+                #expect(await sleeps.next() == .seconds(1))
+                clock.advance(by: .seconds(1))
+            }
+            _ = await attempts.next()
+            while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+        }
+        #expect(pipeline.counters.snapshot.dropped == [.retriesExhausted: 10])
+    }
+
+    @Test func shutdownWhileTheBackendIsDownReturnsByTheDeadlineAndCountsTheRest() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter(fallback: .retryable(retryAfter: "2"))
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await pipeline.run() }
+                var sleeps = clock.sleeps.makeAsyncIterator()
+                var attempts = exporter.attempts.makeAsyncIterator()
+                _ = await sleeps.next()
+                for i in 0..<25 { pipeline.enqueue(i, size: 10) }
+                _ = await attempts.next()
+                #expect(await sleeps.next() == .seconds(2))
+                trigger.triggerGracefulShutdown()
+                // The final flush tries again at once and waits 2 s between tries; once its 5 s
+                // deadline has come, nothing more is tried.
+                _ = await attempts.next()
+                while await sleeps.next() != .seconds(5) {}
+                clock.advance(by: .seconds(5))
+                try await group.waitForAll()
+            }
+        }
+        let snapshot = pipeline.counters.snapshot
+        #expect(snapshot.sent == 0)
+        #expect(snapshot.buffered == 0)
+        #expect(snapshot.dropped[.shutdown] == 25)
+        #expect(snapshot.isBalanced)
+    }
+
+    @Test func shutdownWithAHealthyBackendDeliversEverything() async throws {
+        let clock = TestClock()
+        let exporter = ScriptedExporter()
+        let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
+        try await withRunningPipeline(pipeline, clock: clock) { _ in
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            _ = await sleeps.next()
+            for i in 0..<5 { pipeline.enqueue(i, size: 10) }  // below a batch: only the final flush sends
+        }
+        #expect(exporter.deliveredEntries == Array(0..<5))
+        #expect(pipeline.counters.snapshot == .init(enqueued: 5, sent: 5, buffered: 0, dropped: [:]))
+    }
+}

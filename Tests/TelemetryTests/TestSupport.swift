@@ -1,0 +1,116 @@
+import Synchronization
+import Telemetry
+
+/// A clock that moves only when a test advances it, and reports every sleep that starts, so a
+/// test can wait for the code under test to be asleep instead of sleeping itself.
+final class TestClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        var offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private struct Sleeper {
+        var id: Int
+        var deadline: Instant
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var now = Instant(offset: .zero)
+        var sleepers: [Sleeper] = []
+        var nextID = 0
+    }
+
+    private let state = Mutex(State())
+    /// The duration of every sleep as it starts.
+    let sleeps: AsyncStream<Duration>
+    private let sleepStarted: AsyncStream<Duration>.Continuation
+
+    init() {
+        (sleeps, sleepStarted) = AsyncStream.makeStream()
+    }
+
+    var now: Instant { state.withLock { $0.now } }
+    var minimumResolution: Duration { .nanoseconds(1) }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        let id = state.withLock { state in
+            defer { state.nextID += 1 }
+            return state.nextID
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                let (due, duration) = state.withLock { state -> (Bool, Duration) in
+                    if Task.isCancelled {
+                        return (true, .zero)
+                    }
+                    if deadline <= state.now { return (true, .zero) }
+                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
+                    return (false, state.now.duration(to: deadline))
+                }
+                if due {
+                    if Task.isCancelled { continuation.resume(throwing: CancellationError()) } else { continuation.resume() }
+                } else {
+                    sleepStarted.yield(duration)
+                }
+            }
+        } onCancel: {
+            let sleeper = state.withLock { state -> Sleeper? in
+                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleepers.remove(at: index)
+            }
+            sleeper?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Moves time on and wakes every sleeper whose deadline has come.
+    func advance(by duration: Duration) {
+        let due = state.withLock { state -> [Sleeper] in
+            state.now = state.now.advanced(by: duration)
+            let due = state.sleepers.filter { $0.deadline <= state.now }
+            state.sleepers.removeAll { $0.deadline <= state.now }
+            return due
+        }
+        for sleeper in due { sleeper.continuation.resume() }
+    }
+}
+
+/// An exporter that answers from a script and reports every attempt.
+final class ScriptedExporter: BatchExporter, Sendable {
+    typealias Entry = Int
+
+    private let script: Mutex<[ExportResult]>
+    private let fallback: ExportResult
+    private let delivered = Mutex<[Int]>([])
+    /// Every batch as it is attempted.
+    let attempts: AsyncStream<[Int]>
+    private let attempted: AsyncStream<[Int]>.Continuation
+    private let answer: @Sendable ([Int]) -> ExportResult?
+
+    /// Answers with `script` in order, then `fallback`; `answer` may decide first.
+    init(
+        script: [ExportResult] = [],
+        fallback: ExportResult = .delivered,
+        answer: @escaping @Sendable ([Int]) -> ExportResult? = { _ in nil }
+    ) {
+        self.script = Mutex(script)
+        self.fallback = fallback
+        self.answer = answer
+        (attempts, attempted) = AsyncStream.makeStream()
+    }
+
+    var deliveredEntries: [Int] { delivered.withLock { $0 } }
+
+    func export(_ batch: [Int]) async -> ExportResult {
+        attempted.yield(batch)
+        let result =
+            answer(batch)
+            ?? script.withLock { script in
+                script.isEmpty ? fallback : script.removeFirst()
+            }
+        if result == .delivered { delivered.withLock { $0 += batch } }
+        return result
+    }
+}
