@@ -47,12 +47,20 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TelemetryTesting",
+            swiftSettings: swiftSettings
+        ),
         .systemLibrary(name: "CSnappy", path: "Sources/CSnappy", providers: [.apt(["libsnappy-dev"])]),
         .target(
             name: "LokiPush",
             dependencies: [
+                .byName(name: "Telemetry"),
                 .byName(name: "CSnappy"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -60,6 +68,7 @@ let package = Package(
             name: "TelemetryTests",
             dependencies: [
                 .byName(name: "Telemetry"),
+                .byName(name: "TelemetryTesting"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
@@ -69,8 +78,15 @@ let package = Package(
             name: "LokiPushTests",
             dependencies: [
                 .byName(name: "LokiPush"),
+                .byName(name: "Telemetry"),
+                .byName(name: "TelemetryTesting"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

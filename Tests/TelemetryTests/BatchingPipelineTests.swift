@@ -1,5 +1,6 @@
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import TelemetryTesting
 import Testing
 
 @testable import Telemetry

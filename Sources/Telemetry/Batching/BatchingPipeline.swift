@@ -24,6 +24,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     private let buffer: Mutex<BoundedBuffer<Entry>>
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
+    private let shutdown = ShutdownSignal<C.Instant>()
 
     public init(exporter: Exporter, configuration: BatchingConfiguration, clock: C) {
         self.exporter = exporter
@@ -49,23 +50,50 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     }
 
     public func run() async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { [clock, wake, interval = configuration.flushInterval] in
-                while true {
-                    do { try await clock.sleep(for: interval) } catch { return }
-                    wake.yield()
+        let deadline = await withGracefulShutdownHandler {
+            await withTaskGroup(of: RunEvent.self) { group in
+                group.addTask { [clock, wake, shutdown, interval = configuration.flushInterval] in
+                    while await Self.pause(interval, clock: clock, unless: shutdown) { wake.yield() }
+                    return .timerStopped
                 }
-            }
-            // Graceful shutdown cancels the loop: a retry's wait ends at once and its batch goes
-            // back to the buffer for the final flush.
-            await cancelWhenGracefulShutdown {
-                for await _ in self.wakeups {
-                    guard await self.sendBuffered(deadline: nil) else { break }
+                group.addTask {
+                    for await _ in self.wakeups {
+                        guard await self.sendBuffered(deadline: nil) else { break }
+                    }
+                    return .sendLoopEnded
                 }
+                // The whole shutdown, an export in flight included, must end by the deadline.
+                group.addTask { [clock, shutdown, limit = configuration.shutdownDeadline] in
+                    guard let started = await shutdown.started() else { return .timerStopped }
+                    let deadline = started.advanced(by: limit)
+                    try? await clock.sleep(until: deadline, tolerance: nil)
+                    return .deadlinePassed(deadline)
+                }
+                // An export in flight at shutdown may finish, until the deadline.
+                var deadline: C.Instant? = nil
+                loop: while let event = await group.next() {
+                    switch event {
+                    case .timerStopped: continue
+                    case .sendLoopEnded: break loop
+                    case .deadlinePassed(let instant):
+                        deadline = instant
+                        break loop
+                    }
+                }
+                group.cancelAll()
+                return deadline ?? shutdown.startedInstant.map { $0.advanced(by: configuration.shutdownDeadline) } ?? clock.now
             }
-            group.cancelAll()
+        } onGracefulShutdown: { [shutdown, wake, clock] in
+            shutdown.start(at: clock.now)
+            wake.finish()
         }
-        await finalFlush()
+        await finalFlush(deadline: deadline)
+    }
+
+    private enum RunEvent: Sendable {
+        case timerStopped
+        case sendLoopEnded
+        case deadlinePassed(C.Instant)
     }
 
     /// Sends everything buffered now; false if it was interrupted (the rest went back).
@@ -82,8 +110,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     }
 
     /// After shutdown: sends what is left until the deadline, then counts the rest as dropped.
-    private func finalFlush() async {
-        let deadline = clock.now.advanced(by: configuration.shutdownDeadline)
+    private func finalFlush(deadline: C.Instant) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { _ = await self.sendBuffered(deadline: deadline) }
             group.addTask { [clock] in try? await clock.sleep(until: deadline, tolerance: nil) }
@@ -132,15 +159,37 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
                         counters.dropped(unsettled().count, reason: .shutdown)
                         return []
                     }
-                    do {
-                        try await clock.sleep(for: delay)
-                    } catch {
-                        return unsettled()
+                    if deadline == nil {
+                        // Before shutdown a wait ends early when shutdown begins: the final flush
+                        // takes the batch from there, under its deadline.
+                        guard await Self.pause(delay, clock: clock, unless: shutdown) else { return unsettled() }
+                    } else {
+                        do {
+                            try await clock.sleep(for: delay)
+                        } catch {
+                            return unsettled()
+                        }
                     }
                 }
             }
         }
         return []
+    }
+}
+
+extension BatchingPipeline {
+    /// Sleeps for `duration`; false if shutdown began first (or the task was cancelled).
+    static func pause(_ duration: Duration, clock: C, unless shutdown: ShutdownSignal<C.Instant>) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await clock.sleep(for: duration)) != nil }
+            group.addTask {
+                _ = await shutdown.started()
+                return false
+            }
+            let slept = await group.next() ?? false
+            group.cancelAll()
+            return slept && !shutdown.hasStarted
+        }
     }
 }
 

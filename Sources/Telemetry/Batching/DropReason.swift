@@ -2,10 +2,18 @@
 /// reasons (such as a server's rejection class) without breaking callers.
 public struct DropReason: Hashable, Sendable, CustomStringConvertible {
     public let name: String
+    /// A finer class, such as the server's reason for a rejection (`line_too_long`).
+    public let detail: String?
 
-    public init(_ name: String) { self.name = name }
+    public init(_ name: String, detail: String? = nil) {
+        self.name = name
+        self.detail = detail
+    }
 
-    public var description: String { name }
+    public var description: String { detail.map { "\(name)(\($0))" } ?? name }
+
+    /// Refused by the server for good, with the server's reason class.
+    public static func rejected(_ detail: String) -> DropReason { DropReason("rejected", detail: detail) }
 
     /// The buffer was full; the oldest entries made room for new ones.
     public static let bufferFull = DropReason("buffer_full")

@@ -14,6 +14,13 @@ public final class PipelineCounters: Sendable {
         public var buffered: Int = 0
         public var dropped: [DropReason: Int] = [:]
 
+        public init(enqueued: Int = 0, sent: Int = 0, buffered: Int = 0, dropped: [DropReason: Int] = [:]) {
+            self.enqueued = enqueued
+            self.sent = sent
+            self.buffered = buffered
+            self.dropped = dropped
+        }
+
         public var droppedTotal: Int { dropped.values.reduce(0, +) }
 
         /// The invariant the pipeline guarantees.

@@ -1,14 +1,13 @@
 import Synchronization
-import Telemetry
 
 /// A clock that moves only when a test advances it, and reports every sleep that starts, so a
 /// test can wait for the code under test to be asleep instead of sleeping itself.
-final class TestClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+public final class TestClock: Clock, Sendable {
+    public struct Instant: InstantProtocol {
+        public var offset: Duration
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
     }
 
     private struct Sleeper {
@@ -25,17 +24,17 @@ final class TestClock: Clock, Sendable {
 
     private let state = Mutex(State())
     /// The duration of every sleep as it starts.
-    let sleeps: AsyncStream<Duration>
+    public let sleeps: AsyncStream<Duration>
     private let sleepStarted: AsyncStream<Duration>.Continuation
 
-    init() {
+    public init() {
         (sleeps, sleepStarted) = AsyncStream.makeStream()
     }
 
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .nanoseconds(1) }
+    public var now: Instant { state.withLock { $0.now } }
+    public var minimumResolution: Duration { .nanoseconds(1) }
 
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
         let id = state.withLock { state in
             defer { state.nextID += 1 }
             return state.nextID
@@ -66,7 +65,7 @@ final class TestClock: Clock, Sendable {
     }
 
     /// Moves time on and wakes every sleeper whose deadline has come.
-    func advance(by duration: Duration) {
+    public func advance(by duration: Duration) {
         let due = state.withLock { state -> [Sleeper] in
             state.now = state.now.advanced(by: duration)
             let due = state.sleepers.filter { $0.deadline <= state.now }
@@ -74,43 +73,5 @@ final class TestClock: Clock, Sendable {
             return due
         }
         for sleeper in due { sleeper.continuation.resume() }
-    }
-}
-
-/// An exporter that answers from a script and reports every attempt.
-final class ScriptedExporter: BatchExporter, Sendable {
-    typealias Entry = Int
-
-    private let script: Mutex<[ExportResult]>
-    private let fallback: ExportResult
-    private let delivered = Mutex<[Int]>([])
-    /// Every batch as it is attempted.
-    let attempts: AsyncStream<[Int]>
-    private let attempted: AsyncStream<[Int]>.Continuation
-    private let answer: @Sendable ([Int]) -> ExportResult?
-
-    /// Answers with `script` in order, then `fallback`; `answer` may decide first.
-    init(
-        script: [ExportResult] = [],
-        fallback: ExportResult = .delivered,
-        answer: @escaping @Sendable ([Int]) -> ExportResult? = { _ in nil }
-    ) {
-        self.script = Mutex(script)
-        self.fallback = fallback
-        self.answer = answer
-        (attempts, attempted) = AsyncStream.makeStream()
-    }
-
-    var deliveredEntries: [Int] { delivered.withLock { $0 } }
-
-    func export(_ batch: [Int]) async -> ExportResult {
-        attempted.yield(batch)
-        let result =
-            answer(batch)
-            ?? script.withLock { script in
-                script.isEmpty ? fallback : script.removeFirst()
-            }
-        if result == .delivered { delivered.withLock { $0 += batch } }
-        return result
     }
 }

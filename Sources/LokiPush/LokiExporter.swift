@@ -1,0 +1,128 @@
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import Telemetry
+
+/// One log record bound for Loki: its stream and its entry.
+public struct LokiRecord: Sendable, Equatable {
+    public var labels: LokiLabels
+    public var entry: LokiEntry
+
+    public init(labels: LokiLabels, entry: LokiEntry) {
+        self.labels = labels
+        self.entry = entry
+    }
+
+    /// What Loki counts against its limits: the line plus structured metadata.
+    public var size: Int {
+        entry.line.utf8.count + entry.metadata.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+    }
+}
+
+/// Sends batches to Loki's push API (`POST /loki/api/v1/push`, protobuf + snappy) and classifies
+/// the answer by Loki's contract: 2xx delivered; 400 final (the reason class recorded); 413 split;
+/// 429, 5xx, connection failures and timeouts retried.
+public struct LokiExporter: BatchExporter {
+    public struct Configuration: Sendable {
+        /// Loki's base URL (`LOKI_URL`), such as `http://127.0.0.1:3100`.
+        public var baseURL: String
+        /// `X-Scope-OrgID` (`LOKI_TENANT`); nil sends no header (single-tenant Loki).
+        public var tenant: String?
+        /// Longest wait for one push. Default 10 s.
+        public var timeout: Duration = .seconds(10)
+
+        public init(baseURL: String, tenant: String? = nil) {
+            self.baseURL = baseURL
+            self.tenant = tenant
+        }
+
+        var pushURL: String {
+            (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/loki/api/v1/push"
+        }
+    }
+
+    let client: HTTPClient
+    let configuration: Configuration
+
+    public init(client: HTTPClient, configuration: Configuration) {
+        self.client = client
+        self.configuration = configuration
+    }
+
+    public func export(_ batch: [LokiRecord]) async -> ExportResult {
+        let body: ByteBuffer
+        do {
+            body = try Snappy.compress(PushRequestEncoder.encode(Self.streams(batch)))
+        } catch {
+            return .rejected(.rejected("encoding"))
+        }
+        var request = HTTPClientRequest(url: configuration.pushURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-protobuf")
+        request.headers.add(name: "User-Agent", value: "runway-lokipush/1")
+        if let tenant = configuration.tenant { request.headers.add(name: "X-Scope-OrgID", value: tenant) }
+        request.body = .bytes(body)
+        do {
+            let response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.nanosecondsForNIO))
+            let status = Int(response.status.code)
+            // Loki's error bodies are short text; read a bounded amount, never the whole thing.
+            let text = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
+            switch status {
+            case 200..<300:
+                return .delivered
+            case 413:
+                return .tooLarge
+            case 429, 500..<600:
+                return .retryable(retryAfter: response.headers.first(name: "Retry-After"))
+            case 400:
+                return .rejected(.rejected(Self.reasonClass(of: text)))
+            default:
+                return .rejected(.rejected("http_\(status)"))
+            }
+        } catch {
+            return .retryable(retryAfter: nil)
+        }
+    }
+
+    /// Groups records into streams (in order of first appearance), sorts each stream by time, and
+    /// moves equal timestamps apart by a nanosecond so no two entries of a stream share one.
+    /// Deterministic: a retried batch is encoded to the same bytes, which Loki de-duplicates.
+    static func streams(_ batch: [LokiRecord]) -> [LokiStream] {
+        var order: [LokiLabels] = []
+        var entries: [LokiLabels: [LokiEntry]] = [:]
+        for record in batch {
+            if entries[record.labels] == nil { order.append(record.labels) }
+            entries[record.labels, default: []].append(record.entry)
+        }
+        return order.map { labels in
+            var sorted = entries[labels]!.enumerated().sorted {
+                ($0.element.timestampNanoseconds, $0.offset) < ($1.element.timestampNanoseconds, $1.offset)
+            }.map(\.element)
+            for index in sorted.indices.dropFirst() where sorted[index].timestampNanoseconds <= sorted[index - 1].timestampNanoseconds {
+                sorted[index].timestampNanoseconds = sorted[index - 1].timestampNanoseconds + 1
+            }
+            return LokiStream(labels: labels, entries: sorted)
+        }
+    }
+
+    /// Loki's validation reason for a 400, from its message text (`pkg/validation/validate.go`).
+    static func reasonClass(of message: String) -> String {
+        let text = message.lowercased()
+        let classes: [(needle: String, reason: String)] = [
+            ("max entry size", "line_too_long"), ("line too long", "line_too_long"),
+            ("timestamp too old", "greater_than_max_sample_age"), ("timestamp too new", "too_far_in_future"),
+            ("too far behind", "too_far_behind"), ("out of order", "out_of_order"),
+            ("structured metadata", "structured_metadata"), ("label names", "max_label_names_per_series"),
+            ("error parsing labels", "invalid_labels"), ("invalid label", "invalid_labels"),
+            ("duplicate label", "duplicate_label_names"), ("missing labels", "missing_labels"),
+        ]
+        return classes.first { text.contains($0.needle) }?.reason ?? "other"
+    }
+}
+
+extension Duration {
+    var nanosecondsForNIO: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

@@ -1,0 +1,67 @@
+import Logging
+
+/// A swift-log `LogHandler` that sends each line to Loki through a ``LokiSink``: level filtering,
+/// metadata merged as swift-log specifies (the handler's, then the metadata provider's, then the
+/// call's own, later ones winning), the logger's label, source module, file, line and error as
+/// structured metadata. Logging never waits on Loki.
+public struct LokiLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    private let label: String
+    private let sink: LokiSink
+
+    public init(label: String, sink: LokiSink, metadataProvider: Logger.MetadataProvider? = nil) {
+        self.label = label
+        self.sink = sink
+        self.metadataProvider = metadataProvider
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var merged = metadata
+        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
+        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+        var pairs: [(name: String, value: String)] = []
+        pairs.reserveCapacity(merged.count + 4)
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+            pairs.append((Self.metadataName(key), Self.render(value)))
+        }
+        pairs.append(("logger", label))
+        pairs.append(("source", event.source))
+        pairs.append(("location", "\(Self.fileName(event.file)):\(event.line)"))
+        if let error = event.error { pairs.append(("error", String(describing: error))) }
+        sink.write(level: event.level, message: event.message.description, metadata: pairs)
+    }
+
+    /// Structured metadata names follow label-name rules: other characters become `_`.
+    static func metadataName(_ key: String) -> String {
+        if LokiLabels.isValidName(key) { return key }
+        var name = String(
+            key.unicodeScalars.map { scalar -> Character in
+                let v = scalar.value
+                let ok = (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5A) || (v >= 0x61 && v <= 0x7A) || v == 0x5F
+                return ok ? Character(scalar) : "_"
+            }
+        )
+        if name.isEmpty || name.first!.isNumber || name.hasPrefix("__") { name = "m_" + name }
+        return name
+    }
+
+    static func render(_ value: Logger.Metadata.Value) -> String {
+        switch value {
+        case .string(let string): return string
+        case .stringConvertible(let convertible): return convertible.description
+        case .array, .dictionary: return value.description
+        }
+    }
+
+    static func fileName(_ path: String) -> Substring {
+        path.split(separator: "/").last ?? Substring(path)
+    }
+}
