@@ -63,7 +63,7 @@ public struct LokiExporter: BatchExporter {
         if let tenant = configuration.tenant { request.headers.add(name: "X-Scope-OrgID", value: tenant) }
         request.body = .bytes(body)
         do {
-            let response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.nanosecondsForNIO))
+            let response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
             let status = Int(response.status.code)
             // Loki's error bodies are short text; read a bounded amount, never the whole thing.
             let text = (try? await response.body.collect(upTo: 64 << 10)).map { String(buffer: $0) } ?? ""
@@ -117,12 +117,5 @@ public struct LokiExporter: BatchExporter {
             ("duplicate label", "duplicate_label_names"), ("missing labels", "missing_labels"),
         ]
         return classes.first { text.contains($0.needle) }?.reason ?? "other"
-    }
-}
-
-extension Duration {
-    var nanosecondsForNIO: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }
