@@ -54,7 +54,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
             await withTaskGroup(of: RunEvent.self) { group in
                 group.addTask { [clock, wake, shutdown, interval = configuration.flushInterval] in
                     while await Self.pause(interval, clock: clock, unless: shutdown) { wake.yield() }
-                    return .timerStopped
+                    return .helperStopped
                 }
                 group.addTask {
                     for await _ in self.wakeups {
@@ -64,7 +64,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
                 }
                 // The whole shutdown, an export in flight included, must end by the deadline.
                 group.addTask { [clock, shutdown, limit = configuration.shutdownDeadline] in
-                    guard let started = await shutdown.started() else { return .timerStopped }
+                    guard let started = await shutdown.started() else { return .helperStopped }
                     let deadline = started.advanced(by: limit)
                     try? await clock.sleep(until: deadline, tolerance: nil)
                     return .deadlinePassed(deadline)
@@ -73,7 +73,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
                 var deadline: C.Instant? = nil
                 loop: while let event = await group.next() {
                     switch event {
-                    case .timerStopped: continue
+                    case .helperStopped: continue
                     case .sendLoopEnded: break loop
                     case .deadlinePassed(let instant):
                         deadline = instant
@@ -91,7 +91,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     }
 
     private enum RunEvent: Sendable {
-        case timerStopped
+        case helperStopped
         case sendLoopEnded
         case deadlinePassed(C.Instant)
     }
