@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import TelemetryTesting
 import Testing
 
 @testable import App

@@ -1,11 +1,12 @@
 import Foundation
+import TelemetryTesting
 import Testing
 
 @testable import App
 
 @Suite struct RateLimiterTests {
     @Test func aBurstIsAllowedThenTheRateAndTheWaitIsReported() {
-        let clock = ManualClock()
+        let clock = TestClock()
         let limiter = RateLimiter(clock: clock)
         let tenant = UUID()
         for _ in 0..<5 { #expect(limiter.acquire(tenant: tenant, rate: 2, burst: 5) == nil) }
@@ -18,7 +19,7 @@ import Testing
     }
 
     @Test func tenantsHaveTheirOwnBuckets() {
-        let clock = ManualClock()
+        let clock = TestClock()
         let limiter = RateLimiter(clock: clock)
         let (a, b) = (UUID(), UUID())
         #expect(limiter.acquire(tenant: a, rate: 1, burst: 1) == nil)
@@ -27,7 +28,7 @@ import Testing
     }
 
     @Test func tokensNeverExceedTheBurstAfterIdleTime() {
-        let clock = ManualClock()
+        let clock = TestClock()
         let limiter = RateLimiter(clock: clock)
         let tenant = UUID()
         #expect(limiter.acquire(tenant: tenant, rate: 100, burst: 3) == nil)

@@ -24,6 +24,7 @@ log "openapi.yaml against the registered routes"
 .venv/bin/python scripts/check_openapi.py openapi.yaml "$LIVE_DIR/routes.txt"
 
 log "runway serve on an embedded database in $data"
+: > "$LIVE_DIR/serve.out" # exists before the server starts writing, so polling it cannot fail
 "$runway" serve --data-dir "$data" --port 0 --admin-port 0 --log-level warning > "$LIVE_DIR/serve.out" 2>&1 &
 server_pid=$!
 port="" admin_port=""

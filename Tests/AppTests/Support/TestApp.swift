@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import TelemetryTesting
 import Testing
 
 @testable import App
@@ -14,8 +15,8 @@ struct TestApp {
     static let adminToken = "test-admin-token-0123456789"
 
     let services: RunwayServices
-    let clock: ManualClock
-    let rateLimiter: RateLimiter<ManualClock>
+    let clock: TestClock
+    let rateLimiter: RateLimiter<TestClock>
 
     init(maxDocumentBytes: Int = 1 << 20) async throws {
         let shared = try await TestDatabase.get()
@@ -25,7 +26,7 @@ struct TestApp {
             usageFlushInterval: .seconds(3600),
             logger: TestDatabase.logger
         )
-        self.clock = ManualClock()
+        self.clock = TestClock()
         self.rateLimiter = RateLimiter(clock: clock)
     }
 
@@ -54,28 +55,6 @@ struct TestApp {
 
     func withAdminClient<Value: Sendable>(_ body: @Sendable (any TestClientProtocol) async throws -> Value) async throws -> Value {
         try await adminApplication.test(.router, body)
-    }
-}
-
-/// A clock that moves only when told.
-final class ManualClock: Clock, @unchecked Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private let lock = NSLock()
-    private var current = Instant(offset: .zero)
-
-    var now: Instant { lock.withLock { current } }
-    var minimumResolution: Duration { .nanoseconds(1) }
-
-    func advance(by duration: Duration) { lock.withLock { current = current.advanced(by: duration) } }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        throw TestSetupError(description: "ManualClock does not sleep; advance it instead")
     }
 }
 
