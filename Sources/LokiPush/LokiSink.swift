@@ -94,24 +94,16 @@ public final class LokiSink: Sendable {
         return String(decoding: utf8[..<end], as: UTF8.self)
     }
 
-    /// A logfmt value: bare when it is a plain token, else quoted with `"` and `\` escaped.
+    /// A logfmt value: bare when it is a plain token, else quoted the way Go quotes strings (as
+    /// Go's logfmt encoders do, and as Loki's `logfmt` parser reads).
     static func logfmtValue(_ value: String) -> String {
         let plain =
             !value.isEmpty
-            && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0 != "\"" && $0 != "=" && $0 != "\\" && $0.value != 0x7F }
+            && value.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F && $0 != "\"" && $0 != "=" && $0 != "\\" }
         if plain { return value }
-        var quoted = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
+        var quoted = ""
+        LokiLabels.appendQuoted(value, to: &quoted)
+        return quoted
     }
 
     public static let wallClockNanoseconds: @Sendable () -> Int64 = {
