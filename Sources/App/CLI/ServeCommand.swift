@@ -49,15 +49,15 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await runCommand {
             let configuration = try configuration()
-            let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: false)
-            try await serve(configuration: configuration, logger: logger)
+            let logPipeline = try LogBootstrap.bootstrap(configuration: configuration)
+            try await serve(configuration: configuration, logger: Logger(label: "runway"), telemetry: logPipeline.map { [$0] } ?? [])
         }
     }
 }
 
 /// Starts the database (embedded or not), both listeners and the background services under one
 /// `ServiceGroup`, and returns after a graceful shutdown.
-func serve(configuration: RunwayConfiguration, logger: Logger) async throws {
+func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any Service] = []) async throws {
     let adminToken = try AdminToken.resolve(configuration: configuration, logger: logger)
     let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
     let client = PostgresClient(
@@ -108,7 +108,8 @@ func serve(configuration: RunwayConfiguration, logger: Logger) async throws {
 
     // Shut down in reverse order: the listeners first, then the usage flusher, the pool, and
     // last the embedded cluster.
-    var serviceList: [any Service] = []
+    // Telemetry first, so it stops last and flushes what the others logged on the way down.
+    var serviceList: [any Service] = telemetry
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
         client,

@@ -40,6 +40,20 @@ struct RunwayConfiguration: Sendable, Equatable {
     var usageFlushSeconds = 5
     /// Minimum log level. `RUNWAY_LOG_LEVEL`, default `info`.
     var logLevel: Logger.Level = .info
+    /// Loki's base URL; unset means JSON log lines on stdout. `LOKI_URL`.
+    var lokiURL: String?
+    /// `X-Scope-OrgID` for Loki. `LOKI_TENANT`; unset sends none.
+    var lokiTenant: String?
+    /// Send metadata as Loki structured metadata (Loki 2.9+); `0` puts it in the line as logfmt.
+    /// `LOKI_STRUCTURED_METADATA`, default 1.
+    var lokiStructuredMetadata = true
+    /// Bytes of log lines held while Loki is slow or down; the oldest are dropped past it.
+    /// `RUNWAY_LOG_BUFFER_BYTES`, default 8 MiB.
+    var logBufferBytes = 8 << 20
+    /// The `env` label of logs. `RUNWAY_ENV`, default `dev`.
+    var environmentName = "dev"
+    /// The `instance` label of logs. `RUNWAY_INSTANCE`, default the host name.
+    var instanceName = ProcessInfo.processInfo.hostName
     /// Folder holding `initdb` and `pg_ctl` for the embedded database. `RUNWAY_POSTGRES_BIN`,
     /// default: the newest `/usr/lib/postgresql/*/bin`, else `PATH`.
     var postgresBinDirectory: String?
@@ -105,6 +119,22 @@ extension RunwayConfiguration {
             logLevel = level
         }
         if let v = value("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
+        if let v = value("LOKI_URL") {
+            guard let url = URL(string: v), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ConfigurationError(description: "LOKI_URL=\(v) is not an http(s) base URL such as http://127.0.0.1:3100")
+            }
+            lokiURL = v
+        }
+        if let v = value("LOKI_TENANT") { lokiTenant = v }
+        if let v = value("LOKI_STRUCTURED_METADATA") {
+            guard let flag = Self.parseBool(v) else {
+                throw ConfigurationError(description: "LOKI_STRUCTURED_METADATA=\(v) is not one of 1, 0, true, false")
+            }
+            lokiStructuredMetadata = flag
+        }
+        if let v = try integer("RUNWAY_LOG_BUFFER_BYTES", in: (64 << 10)...(1 << 30)) { logBufferBytes = v }
+        if let v = value("RUNWAY_ENV") { environmentName = v }
+        if let v = value("RUNWAY_INSTANCE") { instanceName = v }
     }
 
     static func parseBool(_ text: String) -> Bool? {

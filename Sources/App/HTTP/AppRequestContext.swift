@@ -6,6 +6,8 @@ struct AppRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     /// Set by ``TenantMiddleware`` for every route under `/v1`.
     var tenant: AuthenticatedTenant?
+    /// Shared with the outer middleware (the access log), which sees no later copy of the context.
+    let facts = RequestFacts()
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

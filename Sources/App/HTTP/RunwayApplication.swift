@@ -27,6 +27,7 @@ struct RunwayServices: Sendable {
 func buildPublicRouter<C: Clock>(services: RunwayServices, rateLimiter: RateLimiter<C>) -> Router<AppRequestContext>
 where C.Duration == Duration {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.get("healthz") { _, _ in Response.json(ByteBuffer(string: #"{"status":"ok"}"#)) }
     router.get("readyz") { _, context in
@@ -43,6 +44,7 @@ where C.Duration == Duration {
 /// The admin listener's router: `/admin/v1`, behind the admin token.
 func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: AccessLogMiddleware())
     router.add(middleware: ProblemMiddleware())
     let admin = router.group("admin/v1").add(middleware: AdminTokenMiddleware(token: adminToken))
     AdminRoutes(tenants: services.tenants).add(to: admin)

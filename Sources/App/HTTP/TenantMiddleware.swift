@@ -15,6 +15,7 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
         let tenant = try await authenticate(request, logger: context.logger)
         var context = context
         context.tenant = tenant
+        context.facts.tenant = tenant.id
         context.logger[metadataKey: "tenant"] = "\(tenant.id)"
         do {
             if let wait = rateLimiter.acquire(tenant: tenant.id, rate: tenant.requestsPerSecond, burst: tenant.burst) {

@@ -30,8 +30,10 @@ struct TestApp {
         self.rateLimiter = RateLimiter(clock: clock)
     }
 
-    var publicApplication: some ApplicationProtocol {
-        Application(router: buildPublicRouter(services: services, rateLimiter: rateLimiter), logger: TestDatabase.logger)
+    var publicApplication: some ApplicationProtocol { publicApplication(logger: TestDatabase.logger) }
+
+    func publicApplication(logger: Logger) -> some ApplicationProtocol {
+        Application(router: buildPublicRouter(services: services, rateLimiter: rateLimiter), logger: logger)
     }
 
     var adminApplication: some ApplicationProtocol {
