@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import LokiPush
 import Telemetry
+import TelemetryTesting
 import Testing
 
 @testable import App
@@ -38,20 +39,9 @@ import Testing
 
     @Test func requestsCompleteWhileLokiNeverAnswers() async throws {
         // Loki at a socket that listens and never accepts: every push hangs until its timeout.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        try #require(bound)
+        let loki = try SilentListener()
         var configuration = RunwayConfiguration(environment: [:])
-        configuration.lokiURL = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        configuration.lokiURL = "http://127.0.0.1:\(loki.port)"
         let pipeline = LogBootstrap.makeLokiPipeline(configuration: configuration, url: configuration.lokiURL!)
         let sink = try LokiSink(options: .init(labels: ["service_name": "runway"])) { pipeline.enqueue($0, size: $0.size) }
         let logger = Logger(label: "runway") { LokiLogHandler(label: $0, sink: sink) }

@@ -189,37 +189,15 @@ import Testing
     }
 
     @Test func aServerThatNeverAnswersTimesOutAndIsRetryable() async throws {
-        // A socket that listens but never accepts: the connection is made, nothing ever answers.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        try #require(bound)
-        var configuration = LokiExporter.Configuration(baseURL: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")
+        let listener = try SilentListener()
+        var configuration = LokiExporter.Configuration(baseURL: "http://127.0.0.1:\(listener.port)")
         configuration.timeout = .milliseconds(300)
         let exporter = LokiExporter(client: .shared, configuration: configuration)
         #expect(await exporter.export(try Self.records(3)) == .retryable(retryAfter: nil))
     }
 
     @Test func aRefusedConnectionIsRetryable() async throws {
-        // Bind a port and close it again: nothing listens there.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        close(fd)
-        var configuration = LokiExporter.Configuration(baseURL: "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))")
+        var configuration = LokiExporter.Configuration(baseURL: "http://127.0.0.1:\(try refusedLoopbackPort())")
         // AsyncHTTPClient keeps trying to connect until the request's deadline.
         configuration.timeout = .milliseconds(500)
         let exporter = LokiExporter(client: .shared, configuration: configuration)
