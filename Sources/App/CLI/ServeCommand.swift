@@ -106,9 +106,8 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any S
         logger: logger
     )
 
-    // Shut down in reverse order: the listeners first, then the usage flusher, the pool, and
-    // last the embedded cluster.
-    // Telemetry first, so it stops last and flushes what the others logged on the way down.
+    // Services stop in reverse order: the listeners first, then the usage flusher, the pool, the
+    // embedded cluster, and last the log pipeline, which flushes what the others logged.
     var serviceList: [any Service] = telemetry
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
