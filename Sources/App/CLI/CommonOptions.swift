@@ -34,18 +34,24 @@ struct CommonOptions: ParsableArguments {
 
     /// For commands other than `serve`: logs to stderr, prepares the database (starting the
     /// embedded one if needed) and runs `body` against it.
-    func withDatabase<Value: Sendable>(_ body: @Sendable (Database, Logger) async throws -> Value) async throws -> Value {
+    /// - Parameter checkingServiceRole: off only for `migrate`, which may be given the owner's URL.
+    func withDatabase<Value: Sendable>(
+        checkingServiceRole: Bool = true,
+        _ body: @Sendable (Database, Logger) async throws -> Value
+    ) async throws -> Value {
         let configuration = try configuration()
-        let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
-        return try await withPreparedDatabase(configuration, logger: logger) { database in try await body(database, logger) }
+        let logger = bootstrapCommandLogging(level: configuration.logLevel)
+        return try await withPreparedDatabase(configuration, checkingServiceRole: checkingServiceRole, logger: logger) { database in
+            try await body(database, logger)
+        }
     }
 }
 
-/// Sets up swift-log once per process: the service logs to stdout, commands to stderr so their
-/// stdout stays machine-readable.
-func bootstrapLogging(level: Logger.Level, toStandardError: Bool) -> Logger {
+/// Sets up swift-log once for a command other than `serve` (which uses ``LogBootstrap``): logs go
+/// to stderr, so the command's stdout stays machine-readable.
+func bootstrapCommandLogging(level: Logger.Level) -> Logger {
     LoggingSystem.bootstrap { label in
-        var handler = toStandardError ? StreamLogHandler.standardError(label: label) : StreamLogHandler.standardOutput(label: label)
+        var handler = StreamLogHandler.standardError(label: label)
         handler.logLevel = level
         return handler
     }
@@ -55,10 +61,15 @@ func bootstrapLogging(level: Logger.Level, toStandardError: Bool) -> Logger {
 /// Runs a command's body against the prepared database (embedded or not), then lets go of it.
 func withPreparedDatabase<Value: Sendable>(
     _ configuration: RunwayConfiguration,
+    checkingServiceRole: Bool = true,
     logger: Logger,
     _ body: @Sendable (Database) async throws -> Value
 ) async throws -> Value {
-    let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
+    let prepared = try await DatabaseBootstrap.prepare(
+        configuration: configuration,
+        checkingServiceRole: checkingServiceRole,
+        logger: logger
+    )
     let result: Result<Value, any Error>
     do {
         result = .success(

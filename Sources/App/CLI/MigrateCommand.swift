@@ -10,10 +10,7 @@ struct MigrateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runCommand {
-            let configuration = try common.configuration()
-            let logger = bootstrapLogging(level: configuration.logLevel, toStandardError: true)
-            let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, checkingServiceRole: false, logger: logger)
-            await prepared.embedded?.release()
+            try await common.withDatabase(checkingServiceRole: false) { _, _ in }
             print("migrations applied; schema version \(Migration.all.last?.version ?? 0)")
         }
     }

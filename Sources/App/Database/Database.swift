@@ -81,5 +81,4 @@ enum SQLState {
     static let uniqueViolation = "23505"
     static let foreignKeyViolation = "23503"
     static let checkViolation = "23514"
-    static let duplicateObject = "42710"
 }

@@ -53,10 +53,7 @@ struct AdminRoutes: Sendable {
                 case burst
             }
         }
-        let name = try context.pathParameter("name")
-        guard name.utf8.count <= 32, let first = name.utf8.first, APIKey.isBase62(first),
-            name.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D })
-        else { throw Problem.badRequest("invalid-name", "plan names are 1 to 32 characters of a-z, 0-9, '_' and '-'") }
+        let name = try Name.plan(try context.pathParameter("name"))
         var request = request
         let input = try decodeFields(Input.self, from: try await request.jsonObjectBody(limit: 64 << 10))
         guard input.monthlyPriceMicros >= 0, input.requestsPerSecond > 0, input.burst > 0 else {

@@ -26,6 +26,16 @@ enum Name {
         return text
     }
 
+    /// Plans: 1–32 of `a–z 0–9 _ -`, starting with a letter or digit (the plans table's CHECK).
+    static func plan(_ text: String) throws -> String {
+        let utf8 = text.utf8
+        func isLowerOrDigit(_ b: UInt8) -> Bool { (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) }
+        guard let first = utf8.first, utf8.count <= 32, isLowerOrDigit(first),
+            utf8.allSatisfy({ isLowerOrDigit($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") })
+        else { throw Problem.badRequest("invalid-name", "plan names are 1 to 32 characters of a-z, 0-9, '_' and '-'") }
+        return text
+    }
+
     private static func isValid(_ text: String, maxLength: Int, extra: [UInt8]) -> Bool {
         let utf8 = text.utf8
         guard let first = utf8.first, utf8.count <= maxLength, APIKey.isBase62(first) else { return false }

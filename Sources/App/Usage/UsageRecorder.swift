@@ -67,11 +67,6 @@ final class UsageRecorder: Sendable {
         pending.withLock { $0[key, default: UsageCounts()].count(status: status) }
     }
 
-    /// Counts not yet written, for one tenant and day.
-    func unflushed(tenant: UUID, day: Int) -> UsageCounts {
-        pending.withLock { $0[Key(tenant: tenant, day: day)] ?? UsageCounts() }
-    }
-
     /// Adds what is pending to the database; on failure the counts go back to wait for the next try.
     func flush() async {
         let batch = pending.withLock { pending in
