@@ -1,4 +1,5 @@
 import Logging
+import Telemetry
 
 /// A swift-log `LogHandler` that sends each line to Loki through a ``LokiSink``: level filtering,
 /// metadata merged as swift-log specifies (the handler's, then the metadata provider's, then the
@@ -24,9 +25,7 @@ public struct LokiLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+        let merged = mergedMetadata(of: event)
         var pairs: [(name: String, value: String)] = []
         pairs.reserveCapacity(merged.count + 4)
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {

@@ -1,4 +1,5 @@
 import Logging
+import TelemetryBootstrap
 import Testing
 
 @testable import App
@@ -25,7 +26,7 @@ import Testing
 
     @Test(arguments: [
         ["RUNWAY_PORT": "http"], ["RUNWAY_PORT": "70000"], ["RUNWAY_ALLOW_REMOTE_DB": "maybe"], ["RUNWAY_LOG_LEVEL": "loud"],
-        ["RUNWAY_MAX_DOCUMENT_BYTES": "-1"],
+        ["RUNWAY_MAX_DOCUMENT_BYTES": "-1"], ["LOKI_URL": "ftp://loki"], ["LOKI_URL": "127.0.0.1:3100"],
     ])
     func invalidValuesAreRefusedWithTheirName(environment: [String: String]) {
         var configuration = RunwayConfiguration(environment: [:])
@@ -34,6 +35,28 @@ import Testing
             Issue.record("accepted \(environment)")
         } catch {
             #expect("\(error)".contains(environment.keys.first!))
+        }
+    }
+
+    @Test func telemetrySettingsComeFromTheEnvironment() throws {
+        var configuration = RunwayConfiguration(environment: [:])
+        #expect(configuration.telemetry.loki == nil)
+        try configuration.apply(environment: [
+            "LOKI_URL": "http://127.0.0.1:3100", "LOKI_TENANT": "ops", "LOKI_TENANT_MAP": "t1=org-a, t2=org-b",
+            "LOKI_STRUCTURED_METADATA": "0", "RUNWAY_LOG_BUFFER_BYTES": "1048576", "RUNWAY_LOG_FLUSH_MS": "250", "RUNWAY_ENV": "prod",
+        ])
+        let loki = try #require(configuration.telemetry.loki)
+        #expect(loki.url == "http://127.0.0.1:3100")
+        #expect(loki.tenant == "ops")
+        #expect(loki.tenantRoutes == ["t1": "org-a", "t2": "org-b"])
+        #expect(!loki.structuredMetadata)
+        #expect(loki.bufferBytes == 1 << 20)
+        #expect(loki.flushInterval == .milliseconds(250))
+        #expect(configuration.telemetry.environment == "prod")
+        for (name, value) in [("LOKI_TENANT_MAP", "t1"), ("LOKI_TENANT_MAP", "t1=a,t1=b"), ("RUNWAY_LOG_FLUSH_MS", "0")] {
+            #expect(throws: ConfigurationError.self, "\(name)=\(value)") {
+                try configuration.apply(environment: ["LOKI_URL": "http://loki:3100", name: value])
+            }
         }
     }
 

@@ -3,7 +3,9 @@ import HTTPTypes
 import HummingbirdTesting
 import Logging
 import LokiPush
+import NIOCore
 import Telemetry
+import TelemetryBootstrap
 import TelemetryTesting
 import Testing
 
@@ -40,10 +42,9 @@ import Testing
     @Test func requestsCompleteWhileLokiNeverAnswers() async throws {
         // Loki at a socket that listens and never accepts: every push hangs until its timeout.
         let loki = try SilentListener()
-        var configuration = RunwayConfiguration(environment: [:])
-        configuration.lokiURL = "http://127.0.0.1:\(loki.port)"
-        let pipeline = LogBootstrap.makeLokiPipeline(configuration: configuration, url: configuration.lokiURL!)
-        let sink = try LokiSink(options: .init(labels: ["service_name": "runway"])) { pipeline.enqueue($0, size: $0.size) }
+        let configuration = try TelemetryConfiguration(environment: ["LOKI_URL": "http://127.0.0.1:\(loki.port)"])
+        let pipeline = LokiPipelines(configuration: Telemetry.lokiPipelines(try #require(configuration.loki)))
+        let sink = try Telemetry.lokiSink(configuration, loki: configuration.loki!) { pipeline.enqueue($0) }
         let logger = Logger(label: "runway") { LokiLogHandler(label: $0, sink: sink) }
 
         let app = try await TestApp()
@@ -57,9 +58,37 @@ import Testing
                 #expect(response.status == .created)
             }
         }
-        let counters = pipeline.counters.snapshot
+        let counters = pipeline.snapshot
         #expect(counters.enqueued >= 201)
         #expect(counters.sent == 0)
         #expect(counters.isBalanced)
+    }
+
+    @Test func metricsShowRequestsByRouteTemplateStatusAndLatency() async throws {
+        let app = try await TestApp()
+        let (_, key) = try await app.makeTenant()
+        try await app.withPublicClient { client in
+            _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"m"}"#)
+            for i in 0..<3 { _ = try await client.send(.get, "/v1/collections/m/documents/missing-\(i)", key: key) }
+            _ = try await client.send(.get, "/nowhere/at-all", key: key)
+        }
+        let text = try await app.withAdminClient { client in
+            let response = try await client.send(.get, "/metrics", key: nil)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+            return String(buffer: response.body)
+        }
+        let read = #"method="GET",route="/v1/collections/{collection}/documents/{id}",status="404""#
+        #expect(text.contains(#"runway_http_requests_total{\#(read)} 3"#))
+        #expect(text.contains(#"runway_http_request_duration_seconds_bucket{\#(read),le="0.001"}"#))
+        #expect(text.contains(#"runway_http_request_duration_seconds_bucket{\#(read),le="10.0"} 3"#))
+        #expect(text.contains(#"runway_http_request_duration_seconds_count{\#(read)} 3"#))
+        #expect(text.contains(#"runway_http_requests_total{method="POST",route="/v1/collections",status="201"} 1"#))
+        #expect(text.contains(#"route="NotFound",status="404""#))  // Hummingbird's name for "no route"
+        #expect(!text.contains("missing-0") && !text.contains("nowhere"))
+        for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"] {
+            let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "\(name)")
+            #expect((Double(line.split(separator: " ")[1]) ?? 0) > 0, "\(line)")
+        }
     }
 }

@@ -8,7 +8,8 @@ import Synchronization
 @testable import LokiPush
 
 /// A real HTTP server on 127.0.0.1 that plays Loki's push endpoint and misbehaves on purpose:
-/// it answers each push from a script (status, `Retry-After`, body), then with `fallback`.
+/// it answers each push from a script (status, `Retry-After`, body), then with `fallback`, unless
+/// its Loki tenant (`X-Scope-OrgID`) has a reply of its own.
 /// Every push is decoded with the swift-protobuf types generated from Loki's push.proto.
 final class MisbehavingLoki: Sendable {
     struct Reply: Sendable {
@@ -30,6 +31,7 @@ final class MisbehavingLoki: Sendable {
     private let script: Mutex<[Reply]>
     private let decide: @Sendable (Logproto_PushRequest) -> Reply?
     private let fallback: Reply
+    private let byTenant: [String: Reply]
     private let received = Mutex<[Push]>([])
     /// Every push as it is answered.
     let pushes: AsyncStream<Push>
@@ -38,10 +40,12 @@ final class MisbehavingLoki: Sendable {
     init(
         script: [Reply] = [],
         fallback: Reply = Reply(status: 204),
+        byTenant: [String: Reply] = [:],
         decide: @escaping @Sendable (Logproto_PushRequest) -> Reply? = { _ in nil }
     ) {
         self.script = Mutex(script)
         self.fallback = fallback
+        self.byTenant = byTenant
         self.decide = decide
         (pushes, pushed) = AsyncStream.makeStream()
     }
@@ -54,11 +58,14 @@ final class MisbehavingLoki: Sendable {
             let body = try await request.body.collect(upTo: 64 << 20)
             let raw = try Snappy.uncompress(body)
             let decoded = try Logproto_PushRequest(serializedBytes: Array(raw.readableBytesView))
-            let reply = self.decide(decoded) ?? self.script.withLock { $0.isEmpty ? self.fallback : $0.removeFirst() }
+            let tenant = request.headers[HTTPField.Name("X-Scope-OrgID")!]
+            let reply =
+                tenant.flatMap { self.byTenant[$0] } ?? self.decide(decoded)
+                ?? self.script.withLock { $0.isEmpty ? self.fallback : $0.removeFirst() }
             let push = Push(
                 rawBody: Array(body.readableBytesView),
                 request: decoded,
-                tenant: request.headers[HTTPField.Name("X-Scope-OrgID")!],
+                tenant: tenant,
                 contentType: request.headers[.contentType],
                 status: reply.status
             )

@@ -1,3 +1,4 @@
+import Prometheus
 import Testing
 
 @testable import Telemetry
@@ -35,5 +36,41 @@ import Testing
         #expect(snapshot.enqueued == 8000)
         #expect(snapshot.isBalanced)
         #expect(snapshot.buffered == 8 * 333)
+    }
+
+    @Test func theCountersAreExportedAsMetricsThatBalanceToo() throws {
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        // Two pipelines of one name (two Loki tenants, say) add up.
+        let first = PipelineCounters(pipeline: "logs", factory: factory)
+        let second = PipelineCounters(pipeline: "logs", factory: factory)
+        first.enqueued(10)
+        second.enqueued(5)
+        first.sent(4)
+        first.dropped(3, reason: .bufferFull)
+        second.dropped(2, reason: .rejected("line_too_long"))
+        second.refused(1, reason: .tooLarge)
+        first.exported(.delivered, duration: .milliseconds(3))
+        first.exported(.retryable(retryAfter: nil), duration: .milliseconds(5))
+        let text = registry.emitToString()
+        let values = Dictionary(
+            text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line -> (String, Double) in
+                let parts = line.split(separator: " ")
+                return (String(parts[0]), Double(parts[1])!)
+            },
+            uniquingKeysWith: { $1 }
+        )
+        #expect(values[#"runway_telemetry_enqueued_total{pipeline="logs"}"#] == 16)
+        #expect(values[#"runway_telemetry_sent_total{pipeline="logs"}"#] == 4)
+        #expect(values[#"runway_telemetry_buffered{pipeline="logs"}"#] == 6)
+        #expect(values[#"runway_telemetry_dropped_total{pipeline="logs",reason="buffer_full",class=""}"#] == 3)
+        #expect(values[#"runway_telemetry_dropped_total{pipeline="logs",reason="rejected",class="line_too_long"}"#] == 2)
+        #expect(values[#"runway_telemetry_dropped_total{pipeline="logs",reason="too_large",class=""}"#] == 1)
+        #expect(values[#"runway_telemetry_export_requests_total{pipeline="logs",outcome="delivered"}"#] == 1)
+        #expect(values[#"runway_telemetry_export_requests_total{pipeline="logs",outcome="retryable"}"#] == 1)
+        #expect(values[#"runway_telemetry_export_duration_seconds_count{pipeline="logs"}"#] == 2)
+        let snapshots = [first.snapshot, second.snapshot]
+        #expect(snapshots.map(\.enqueued).reduce(0, +) == 16)
+        #expect(snapshots.map(\.buffered).reduce(0, +) == 6)
     }
 }

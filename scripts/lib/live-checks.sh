@@ -52,16 +52,23 @@ common=(--checks not_a_server_error,status_code_conformance,content_type_conform
     --max-examples "${SCHEMATHESIS_EXAMPLES:-30}" --seed 1 --request-timeout 10 --generation-deterministic --no-color)
 log "schemathesis: tenant API"
 .venv/bin/schemathesis run openapi.yaml --url "http://127.0.0.1:$port" -H "Authorization: Bearer $key" \
-    --exclude-path-regex '^/admin/' "${common[@]}"
+    --exclude-path-regex '^/(admin/|metrics$)' "${common[@]}"
 log "schemathesis: admin API"
 .venv/bin/schemathesis run openapi.yaml --url "http://127.0.0.1:$admin_port" -H "Authorization: Bearer $admin_token" \
-    --include-path-regex '^/admin/' "${common[@]}"
+    --include-path-regex '^/(admin/|metrics$)' "${common[@]}"
 
-log "the service is still healthy"
-.venv/bin/python - "$port" <<'PY'
+log "the service is still healthy, and /metrics counted what schemathesis sent"
+.venv/bin/python - "$port" "$admin_port" <<'PY'
 import sys, urllib.request
 with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/readyz", timeout=5) as r:
     assert r.status == 200, r.status
+with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[2]}/metrics", timeout=5) as r:
+    text = r.read().decode()
+requests = sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("runway_http_requests_total{"))
+assert requests > 100, f"only {requests} requests counted"
+assert 'route="/v1/collections/{collection}/documents/{id}"' in text, "no route template in /metrics"
+assert any(line.startswith("process_resident_memory_bytes ") for line in text.splitlines()), "no process metrics"
+print(f"/metrics: {requests:.0f} requests counted")
 PY
 
 log "SIGTERM: graceful shutdown, embedded PostgreSQL stopped"

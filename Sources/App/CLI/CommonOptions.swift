@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import TelemetryBootstrap
 
 /// Options every command takes: where the database is. Flags override the environment.
 struct CommonOptions: ParsableArguments {

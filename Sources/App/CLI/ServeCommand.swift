@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import ServiceLifecycle
+import TelemetryBootstrap
 import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
@@ -49,15 +50,18 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await runCommand {
             let configuration = try configuration()
-            let logPipeline = try LogBootstrap.bootstrap(configuration: configuration)
-            try await serve(configuration: configuration, logger: Logger(label: "runway"), telemetry: logPipeline.map { [$0] } ?? [])
+            let telemetry = try Telemetry.bootstrap(configuration.telemetry)
+            try await serve(configuration: configuration, logger: Logger(label: "runway"), telemetry: telemetry)
         }
     }
 }
 
 /// Starts the database (embedded or not), both listeners and the background services under one
 /// `ServiceGroup`, and returns after a graceful shutdown.
-func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any Service] = []) async throws {
+///
+/// `telemetry` (from `Telemetry.bootstrap`) runs first and stops last; without it (tests), nothing
+/// is exported and `/metrics` shows a registry of this call's own.
+func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: TelemetryService? = nil) async throws {
     let adminToken = try AdminToken.resolve(configuration: configuration, logger: logger)
     let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
     let client = PostgresClient(
@@ -68,6 +72,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any S
         client: client,
         maxDocumentBytes: configuration.maxDocumentBytes,
         usageFlushInterval: .seconds(configuration.usageFlushSeconds),
+        metrics: telemetry?.metrics ?? MetricsExposition(),
         logger: logger
     )
 
@@ -108,7 +113,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any S
 
     // Services stop in reverse order: the listeners first, then the usage flusher, the pool, the
     // embedded cluster, and last the log pipeline, which flushes what the others logged.
-    var serviceList: [any Service] = telemetry
+    var serviceList: [any Service] = telemetry.map { [$0] } ?? []
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
         client,

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TelemetryBootstrap
 
 /// Every setting of a Runway process, resolved once at start-up.
 ///
@@ -38,22 +39,9 @@ struct RunwayConfiguration: Sendable, Equatable {
     /// How often per-tenant request counts are written to the database. `RUNWAY_USAGE_FLUSH_SECONDS`,
     /// default 5.
     var usageFlushSeconds = 5
-    /// Minimum log level. `RUNWAY_LOG_LEVEL`, default `info`.
-    var logLevel: Logger.Level = .info
-    /// Loki's base URL; unset means JSON log lines on stdout. `LOKI_URL`.
-    var lokiURL: String?
-    /// `X-Scope-OrgID` for Loki. `LOKI_TENANT`; unset sends none.
-    var lokiTenant: String?
-    /// Send metadata as Loki structured metadata (Loki 2.9+); `0` puts it in the line as logfmt.
-    /// `LOKI_STRUCTURED_METADATA`, default 1.
-    var lokiStructuredMetadata = true
-    /// Bytes of log lines held while Loki is slow or down; the oldest are dropped past it.
-    /// `RUNWAY_LOG_BUFFER_BYTES`, default 8 MiB.
-    var logBufferBytes = 8 << 20
-    /// The `env` label of logs. `RUNWAY_ENV`, default `dev`.
-    var environmentName = "dev"
-    /// The `instance` label of logs. `RUNWAY_INSTANCE`, default the host name.
-    var instanceName = ProcessInfo.processInfo.hostName
+    /// Logs and metrics: log level, `env` and `instance` labels, Loki (`RUNWAY_LOG_LEVEL`,
+    /// `RUNWAY_ENV`, `RUNWAY_INSTANCE`, `LOKI_*`, `RUNWAY_LOG_*`; see ``TelemetryConfiguration``).
+    var telemetry = TelemetryConfiguration()
     /// Folder holding `initdb` and `pg_ctl` for the embedded database. `RUNWAY_POSTGRES_BIN`,
     /// default: the newest `/usr/lib/postgresql/*/bin`, else `PATH`.
     var postgresBinDirectory: String?
@@ -72,76 +60,36 @@ struct RunwayConfiguration: Sendable, Equatable {
 }
 
 /// A setting whose value could not be used; the CLI prints it and exits non-zero.
-struct ConfigurationError: Error, CustomStringConvertible {
-    let description: String
+typealias ConfigurationError = SettingError
+
+extension SettingError {
+    init(description: String) { self.init(description) }
 }
 
 extension RunwayConfiguration {
     /// Applies the `RUNWAY_*`, `DATABASE_URL` variables found in `environment` over the defaults.
-    mutating func apply(environment: [String: String]) throws {
-        func value(_ name: String) -> String? {
-            guard let raw = environment[name], !raw.isEmpty else { return nil }
-            return raw
-        }
-        func integer(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
-            guard let raw = value(name) else { return nil }
-            guard let number = Int(raw), range.contains(number) else {
-                throw ConfigurationError(
-                    description: "\(name)=\(raw) is not a whole number from \(range.lowerBound) to \(range.upperBound)"
-                )
-            }
-            return number
-        }
-        if let v = value("RUNWAY_HOST") { host = v }
-        if let v = try integer("RUNWAY_PORT", in: 0...65535) { port = v }
-        if let v = value("RUNWAY_ADMIN_HOST") { adminHost = v }
-        if let v = try integer("RUNWAY_ADMIN_PORT", in: 0...65535) { adminPort = v }
-        if let v = value("RUNWAY_DATA_DIR") { dataDirectory = v }
-        if let v = value("DATABASE_URL") { databaseURL = v }
-        if let v = value("RUNWAY_MIGRATION_DATABASE_URL") { migrationDatabaseURL = v }
-        if let v = value("RUNWAY_ALLOW_REMOTE_DB") {
-            guard let flag = Self.parseBool(v) else {
-                throw ConfigurationError(description: "RUNWAY_ALLOW_REMOTE_DB=\(v) is not one of 1, 0, true, false")
-            }
-            allowRemoteDatabase = flag
-        }
-        if let v = value("RUNWAY_ADMIN_TOKEN") { adminToken = v }
-        if let v = try integer("RUNWAY_MAX_DOCUMENT_BYTES", in: 2...(64 << 20)) { maxDocumentBytes = v }
-        if let v = try integer("RUNWAY_SHUTDOWN_TIMEOUT", in: 0...3600) { shutdownTimeoutSeconds = v }
-        if let v = try integer("RUNWAY_DB_MAX_CONNECTIONS", in: 1...1000) { databaseMaxConnections = v }
-        if let v = try integer("RUNWAY_USAGE_FLUSH_SECONDS", in: 1...3600) { usageFlushSeconds = v }
-        if let v = value("RUNWAY_LOG_LEVEL") {
-            guard let level = Logger.Level(rawValue: v.lowercased()) else {
-                throw ConfigurationError(
-                    description: "RUNWAY_LOG_LEVEL=\(v) is not one of trace, debug, info, notice, warning, error, critical"
-                )
-            }
-            logLevel = level
-        }
-        if let v = value("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
-        if let v = value("LOKI_URL") {
-            guard let url = URL(string: v), url.scheme == "http" || url.scheme == "https", url.host != nil else {
-                throw ConfigurationError(description: "LOKI_URL=\(v) is not an http(s) base URL such as http://127.0.0.1:3100")
-            }
-            lokiURL = v
-        }
-        if let v = value("LOKI_TENANT") { lokiTenant = v }
-        if let v = value("LOKI_STRUCTURED_METADATA") {
-            guard let flag = Self.parseBool(v) else {
-                throw ConfigurationError(description: "LOKI_STRUCTURED_METADATA=\(v) is not one of 1, 0, true, false")
-            }
-            lokiStructuredMetadata = flag
-        }
-        if let v = try integer("RUNWAY_LOG_BUFFER_BYTES", in: (64 << 10)...(1 << 30)) { logBufferBytes = v }
-        if let v = value("RUNWAY_ENV") { environmentName = v }
-        if let v = value("RUNWAY_INSTANCE") { instanceName = v }
+    mutating func apply(environment variables: [String: String]) throws {
+        let environment = EnvironmentReader(variables)
+        if let v = environment.string("RUNWAY_HOST") { host = v }
+        if let v = try environment.integer("RUNWAY_PORT", in: 0...65535) { port = v }
+        if let v = environment.string("RUNWAY_ADMIN_HOST") { adminHost = v }
+        if let v = try environment.integer("RUNWAY_ADMIN_PORT", in: 0...65535) { adminPort = v }
+        if let v = environment.string("RUNWAY_DATA_DIR") { dataDirectory = v }
+        if let v = environment.string("DATABASE_URL") { databaseURL = v }
+        if let v = environment.string("RUNWAY_MIGRATION_DATABASE_URL") { migrationDatabaseURL = v }
+        if let v = try environment.flag("RUNWAY_ALLOW_REMOTE_DB") { allowRemoteDatabase = v }
+        if let v = environment.string("RUNWAY_ADMIN_TOKEN") { adminToken = v }
+        if let v = try environment.integer("RUNWAY_MAX_DOCUMENT_BYTES", in: 2...(64 << 20)) { maxDocumentBytes = v }
+        if let v = try environment.integer("RUNWAY_SHUTDOWN_TIMEOUT", in: 0...3600) { shutdownTimeoutSeconds = v }
+        if let v = try environment.integer("RUNWAY_DB_MAX_CONNECTIONS", in: 1...1000) { databaseMaxConnections = v }
+        if let v = try environment.integer("RUNWAY_USAGE_FLUSH_SECONDS", in: 1...3600) { usageFlushSeconds = v }
+        if let v = environment.string("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
+        try telemetry.apply(environment: variables)
     }
 
-    static func parseBool(_ text: String) -> Bool? {
-        switch text.lowercased() {
-        case "1", "true", "yes", "on": true
-        case "0", "false", "no", "off": false
-        default: nil
-        }
+    /// Minimum log level (`RUNWAY_LOG_LEVEL`, `--log-level`).
+    var logLevel: Logger.Level {
+        get { telemetry.logLevel }
+        set { telemetry.logLevel = newValue }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Telemetry
 
 /// The tenant API under `/v1`: collections, documents, search, usage.
 struct PublicRoutes: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Telemetry
 
 /// JSON response bodies. Documents themselves are never re-encoded: their stored JSON text is
 /// written into the response as it is.

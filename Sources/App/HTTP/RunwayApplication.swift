@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PostgresNIO
+import TelemetryBootstrap
 
 /// The parts every route shares, built once per process (or per test).
 struct RunwayServices: Sendable {
@@ -11,14 +12,25 @@ struct RunwayServices: Sendable {
     let documents: DocumentStore
     let usage: UsageRecorder
     let maxDocumentBytes: Int
+    /// What `/metrics` serves, and the RED metrics every request records into it.
+    let metrics: MetricsExposition
+    let requestMetrics: RequestMetrics
 
-    init(client: PostgresClient, maxDocumentBytes: Int, usageFlushInterval: Duration, logger: Logger) {
+    init(
+        client: PostgresClient,
+        maxDocumentBytes: Int,
+        usageFlushInterval: Duration,
+        metrics: MetricsExposition = MetricsExposition(),
+        logger: Logger
+    ) {
         let database = Database(client: client)
         self.database = database
         self.tenants = TenantStore(database: database)
         self.documents = DocumentStore(database: database)
         self.usage = UsageRecorder(database: database, flushInterval: usageFlushInterval, logger: logger)
         self.maxDocumentBytes = maxDocumentBytes
+        self.metrics = metrics
+        self.requestMetrics = RequestMetrics(factory: metrics.factory)
     }
 }
 
@@ -27,7 +39,7 @@ struct RunwayServices: Sendable {
 func buildPublicRouter<C: Clock>(services: RunwayServices, rateLimiter: RateLimiter<C>) -> Router<AppRequestContext>
 where C.Duration == Duration {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics))
     router.add(middleware: ProblemMiddleware())
     router.get("healthz") { _, _ in Response.json(ByteBuffer(string: #"{"status":"ok"}"#)) }
     router.get("readyz") { _, context in
@@ -41,11 +53,18 @@ where C.Duration == Duration {
     return router
 }
 
-/// The admin listener's router: `/admin/v1`, behind the admin token.
+/// The admin listener's router: `/metrics` for Prometheus, and `/admin/v1` behind the admin token.
 func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: AccessLogMiddleware())
+    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics))
     router.add(middleware: ProblemMiddleware())
+    router.get("metrics") { _, _ in
+        Response(
+            status: .ok,
+            headers: [.contentType: MetricsExposition.contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: services.metrics.render()))
+        )
+    }
     let admin = router.group("admin/v1").add(middleware: AdminTokenMiddleware(token: adminToken))
     AdminRoutes(tenants: services.tenants).add(to: admin)
     return router

@@ -20,6 +20,8 @@ public protocol BatchExporter<Entry>: Sendable {
 
 /// How a ``BatchingPipeline`` buffers and sends.
 public struct BatchingConfiguration: Sendable, Equatable {
+    /// The `pipeline` label of its metrics (`logs`, `spans`, `ledger`); nil exports none.
+    public var name: String?
     /// Bytes the buffer may hold; when full, the oldest entries are dropped (`buffer_full`).
     /// Default 8 MiB.
     public var maximumBufferBytes = 8 << 20

@@ -17,7 +17,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     public typealias Entry = Exporter.Entry
     typealias SizedEntry = (element: Entry, size: Int)
 
-    public let counters = PipelineCounters()
+    public let counters: PipelineCounters
     private let exporter: Exporter
     private let configuration: BatchingConfiguration
     private let clock: C
@@ -27,6 +27,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     private let shutdown = ShutdownSignal<C.Instant>()
 
     public init(exporter: Exporter, configuration: BatchingConfiguration, clock: C) {
+        self.counters = PipelineCounters(pipeline: configuration.name)
         self.exporter = exporter
         self.configuration = configuration
         self.clock = clock
@@ -131,7 +132,10 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
             attempts: while true {
                 func unsettled() -> [SizedEntry] { current + pending.reversed().flatMap { $0 } }
                 if Task.isCancelled { return unsettled() }
-                switch await exporter.export(current.map(\.element)) {
+                let started = clock.now
+                let result = await exporter.export(current.map(\.element))
+                counters.exported(result, duration: started.duration(to: clock.now))
+                switch result {
                 case .delivered:
                     counters.sent(current.count)
                     break attempts

@@ -1,10 +1,12 @@
+import CoreMetrics
 import Synchronization
 
 /// Exact accounting for one telemetry pipeline: at every moment
 /// `enqueued == sent + dropped (all reasons) + buffered`.
 ///
 /// Every change that moves entries between states happens under one lock, so a snapshot is
-/// always consistent.
+/// always consistent. With a pipeline name, every change is also exported through swift-metrics
+/// (``PipelineMetrics``), so `/metrics` shows the same numbers.
 public final class PipelineCounters: Sendable {
     /// A consistent view of the counters.
     public struct Snapshot: Sendable, Equatable {
@@ -28,8 +30,15 @@ public final class PipelineCounters: Sendable {
     }
 
     private let state = Mutex(Snapshot())
+    private let metrics: PipelineMetrics?
 
-    public init() {}
+    /// - Parameters:
+    ///   - pipeline: the `pipeline` label of the exported metrics (`logs`, `spans`, `ledger`);
+    ///     nil exports nothing.
+    ///   - factory: the swift-metrics backend; by default the one bootstrapped in `main`.
+    public init(pipeline: String? = nil, factory: (any MetricsFactory)? = nil) {
+        self.metrics = pipeline.map { PipelineMetrics(pipeline: $0, factory: factory ?? MetricsSystem.factory) }
+    }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
@@ -38,6 +47,7 @@ public final class PipelineCounters: Sendable {
         state.withLock {
             $0.enqueued += count
             $0.buffered += count
+            metrics?.enqueued(count)
         }
     }
 
@@ -46,6 +56,7 @@ public final class PipelineCounters: Sendable {
         state.withLock {
             $0.sent += count
             $0.buffered -= count
+            metrics?.sent(count)
         }
     }
 
@@ -55,6 +66,7 @@ public final class PipelineCounters: Sendable {
         state.withLock {
             $0.dropped[reason, default: 0] += count
             $0.buffered -= count
+            metrics?.dropped(count, reason: reason, wasBuffered: true)
         }
     }
 
@@ -64,6 +76,13 @@ public final class PipelineCounters: Sendable {
         state.withLock {
             $0.enqueued += count
             $0.dropped[reason, default: 0] += count
+            metrics?.enqueued(count, buffered: false)
+            metrics?.dropped(count, reason: reason, wasBuffered: false)
         }
+    }
+
+    /// One export request ended with `result` after `duration` (metrics only).
+    public func exported(_ result: ExportResult, duration: Duration) {
+        metrics?.exported(result, duration: duration)
     }
 }

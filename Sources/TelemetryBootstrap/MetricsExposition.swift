@@ -1,0 +1,120 @@
+import CoreMetrics
+import Prometheus
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// The Prometheus side of swift-metrics: a registry, the factory that fills it, and the text
+/// that `/metrics` serves (the registry's series plus the process's CPU and memory).
+public final class MetricsExposition: Sendable {
+    /// Latency buckets fine enough to read a P99 anywhere from 1 ms to 10 s.
+    public static let latencyBuckets: [Duration] = [
+        1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500, 600, 800,
+        1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10000,
+    ].map { .milliseconds($0) }
+
+    /// Timers that get ``latencyBuckets`` (others get swift-prometheus's defaults).
+    public static let latencyTimers = ["runway_http_request_duration_seconds", "runway_telemetry_export_duration_seconds"]
+
+    public let registry: PrometheusCollectorRegistry
+    public let factory: PrometheusMetricsFactory
+    private let process = ProcessMetrics()
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        for name in Self.latencyTimers { factory.durationHistogramBuckets[name] = Self.latencyBuckets }
+        self.factory = factory
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// Everything `/metrics` shows, rendered now.
+    public func render() -> [UInt8] {
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(64 << 10)
+        registry.emit(into: &buffer)
+        process.emit(into: &buffer)
+        return buffer
+    }
+}
+
+/// The process's own CPU and memory, in the standard `process_*` names that Prometheus's client
+/// libraries use, read from the kernel at each scrape.
+struct ProcessMetrics: Sendable {
+    let startTimeSeconds: Double?
+
+    init() {
+        startTimeSeconds = Self.startTimeSeconds()
+    }
+
+    func emit(into buffer: inout [UInt8]) {
+        var cpu = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu)
+        let cpuSeconds = Double(cpu.tv_sec) + Double(cpu.tv_nsec) / 1e9
+        write("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpuSeconds, into: &buffer)
+        if let statm = Self.read("/proc/self/statm")?.split(separator: " "), statm.count > 1,
+            let pages = Double(statm[0]), let resident = Double(statm[1])
+        {
+            let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+            write("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", resident * pageSize, into: &buffer)
+            write("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", pages * pageSize, into: &buffer)
+        }
+        if let fds = Self.countEntries("/proc/self/fd") {
+            write("process_open_fds", "gauge", "Number of open file descriptors.", Double(fds), into: &buffer)
+        }
+        if let startTimeSeconds {
+            write(
+                "process_start_time_seconds",
+                "gauge",
+                "Start time of the process since unix epoch in seconds.",
+                startTimeSeconds,
+                into: &buffer
+            )
+        }
+    }
+
+    private func write(_ name: String, _ type: String, _ help: String, _ value: Double, into buffer: inout [UInt8]) {
+        buffer.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n".utf8)
+    }
+
+    /// Boot time (`btime` of /proc/stat) plus the process's start in clock ticks after boot
+    /// (field 22 of /proc/self/stat).
+    static func startTimeSeconds() -> Double? {
+        guard let stat = read("/proc/self/stat"), let close = stat.lastIndex(of: ")"),
+            let boot = read("/proc/stat")?.split(separator: "\n").first(where: { $0.hasPrefix("btime ") })
+        else { return nil }
+        // Fields after the command name start with field 3 (state); starttime is field 22.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let ticks = Double(fields[19]), let bootTime = Double(boot.dropFirst(6)) else { return nil }
+        return bootTime + ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    static func read(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&chunk, 1, chunk.count, file)
+            if count <= 0 { break }
+            bytes += chunk[..<count]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func countEntries(_ path: String) -> Int? {
+        guard let directory = opendir(path) else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if name != [0x2E] && name != [0x2E, 0x2E] { count += 1 }
+        }
+        return max(0, count - 1)  // the directory handle itself is one of them
+    }
+}
