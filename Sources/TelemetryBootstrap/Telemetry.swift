@@ -26,9 +26,10 @@ public enum Telemetry {
                 { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
                 metadataProvider: metadataProvider
             )
-            return TelemetryService(metrics: metrics, logs: nil)
+            return TelemetryService(metrics: metrics, logs: nil, client: nil)
         }
-        let pipelines = LokiPipelines(configuration: lokiPipelines(loki))
+        let client = exportClient()
+        let pipelines = LokiPipelines(configuration: lokiPipelines(loki), client: client)
         let sink = try lokiSink(configuration, loki: loki) { pipelines.enqueue($0) }
         LoggingSystem.bootstrap(
             { label, provider in
@@ -38,7 +39,15 @@ public enum Telemetry {
             },
             metadataProvider: metadataProvider
         )
-        return TelemetryService(metrics: metrics, logs: pipelines)
+        return TelemetryService(metrics: metrics, logs: pipelines, client: client)
+    }
+
+    /// The HTTP client of the exporters: never traced, so telemetry's own pushes make no spans
+    /// (no feedback loop), whatever tracer is bootstrapped.
+    static func exportClient() -> HTTPClient {
+        var configuration = HTTPClient.Configuration()
+        configuration.tracing.tracer = nil
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }
 
     /// The Loki pipelines' settings for `loki`.
@@ -75,17 +84,20 @@ public final class TelemetryService: Service, Sendable {
     public let metrics: MetricsExposition
     /// The Loki pipelines, when logs go to Loki.
     public let logs: LokiPipelines<ContinuousClock>?
+    private let client: HTTPClient?
 
-    init(metrics: MetricsExposition, logs: LokiPipelines<ContinuousClock>?) {
+    init(metrics: MetricsExposition, logs: LokiPipelines<ContinuousClock>?, client: HTTPClient?) {
         self.metrics = metrics
         self.logs = logs
+        self.client = client
     }
 
     public func run() async throws {
-        guard let logs else {
+        if let logs {
+            await logs.run()
+        } else {
             try? await gracefulShutdown()
-            return
         }
-        await logs.run()
+        try await client?.shutdown()
     }
 }

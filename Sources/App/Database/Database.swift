@@ -1,11 +1,21 @@
 import Foundation
 import Logging
 import PostgresNIO
+import Tracing
 
 /// The service's access to PostgreSQL: a pooled client plus the one way tenant data is reached,
-/// ``withTenant(_:logger:_:)``, which scopes a transaction to a tenant for row-level security.
+/// ``withTenant(_:_:logger:_:)``, which scopes a transaction to a tenant for row-level security.
+///
+/// Every transaction or query is a client span named by its operation and table, never by
+/// parameter values.
 struct Database: Sendable {
     let client: PostgresClient
+    let tracer: any Tracer
+
+    init(client: PostgresClient, tracer: any Tracer = InstrumentationSystem.tracer) {
+        self.client = client
+        self.tracer = tracer
+    }
 
     /// Runs `body` in a transaction in which row-level security shows only `tenant`'s rows.
     ///
@@ -13,24 +23,49 @@ struct Database: Sendable {
     /// local to the transaction, so a pooled connection never carries it to the next user.
     func withTenant<Result: Sendable>(
         _ tenant: UUID,
+        _ operation: DatabaseOperation,
         logger: Logger,
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection { connection in
-            try await Self.transaction(on: connection, logger: logger) { connection in
-                try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
-                return try await body(connection)
+        try await traced(operation) {
+            try await client.withConnection { connection in
+                try await Self.transaction(on: connection, logger: logger) { connection in
+                    try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
+                    return try await body(connection)
+                }
             }
         }
     }
 
     /// Runs `body` in a transaction on the platform tables (plans, tenants, keys).
     func withTransaction<Result: Sendable>(
+        _ operation: DatabaseOperation,
         logger: Logger,
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection { connection in
-            try await Self.transaction(on: connection, logger: logger, body)
+        try await traced(operation) {
+            try await client.withConnection { connection in
+                try await Self.transaction(on: connection, logger: logger, body)
+            }
+        }
+    }
+
+    /// Runs `body` (queries outside a transaction, and reading their rows) in a span for
+    /// `operation`. Only database errors mark the span failed: a missing row is not a failure.
+    func traced<Result>(_ operation: DatabaseOperation, _ body: () async throws -> Result) async throws -> Result {
+        let span = tracer.startSpan("\(operation.name) \(operation.table)", context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        span.updateAttributes { attributes in
+            attributes["db.system.name"] = "postgresql"
+            attributes["db.operation.name"] = operation.name
+            attributes["db.collection.name"] = operation.table
+        }
+        defer { span.end() }
+        do {
+            return try await ServiceContext.$current.withValue(span.context) { try await body() }
+        } catch let error as PSQLError {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
         }
     }
 
@@ -67,6 +102,18 @@ struct Database: Sendable {
             return false
         }
     }
+}
+
+/// What a database span names: an operation (`SELECT`, `INSERT`, `UPSERT`…) and its main table.
+struct DatabaseOperation: Sendable, Equatable {
+    let name: String
+    let table: String
+
+    static func select(_ table: String) -> Self { Self(name: "SELECT", table: table) }
+    static func insert(_ table: String) -> Self { Self(name: "INSERT", table: table) }
+    static func upsert(_ table: String) -> Self { Self(name: "UPSERT", table: table) }
+    static func update(_ table: String) -> Self { Self(name: "UPDATE", table: table) }
+    static func delete(_ table: String) -> Self { Self(name: "DELETE", table: table) }
 }
 
 extension Error {

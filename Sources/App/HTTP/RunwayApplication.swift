@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import TelemetryBootstrap
+import Tracing
 
 /// The parts every route shares, built once per process (or per test).
 struct RunwayServices: Sendable {
@@ -21,9 +22,10 @@ struct RunwayServices: Sendable {
         maxDocumentBytes: Int,
         usageFlushInterval: Duration,
         metrics: MetricsExposition = MetricsExposition(),
+        tracer: any Tracer = InstrumentationSystem.tracer,
         logger: Logger
     ) {
-        let database = Database(client: client)
+        let database = Database(client: client, tracer: tracer)
         self.database = database
         self.tenants = TenantStore(database: database)
         self.documents = DocumentStore(database: database)
@@ -39,7 +41,7 @@ struct RunwayServices: Sendable {
 func buildPublicRouter<C: Clock>(services: RunwayServices, rateLimiter: RateLimiter<C>) -> Router<AppRequestContext>
 where C.Duration == Duration {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics))
+    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
     router.add(middleware: ProblemMiddleware())
     router.get("healthz") { _, _ in Response.json(ByteBuffer(string: #"{"status":"ok"}"#)) }
     router.get("readyz") { _, context in
@@ -56,7 +58,7 @@ where C.Duration == Duration {
 /// The admin listener's router: `/metrics` for Prometheus, and `/admin/v1` behind the admin token.
 func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics))
+    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
     router.add(middleware: ProblemMiddleware())
     router.get("metrics") { _, _ in
         Response(

@@ -39,7 +39,7 @@ struct DocumentStore: Sendable {
 
     func createCollection(_ name: String, tenant: UUID, logger: Logger) async throws -> Date {
         do {
-            return try await database.withTenant(tenant, logger: logger) { connection in
+            return try await database.withTenant(tenant, .insert("collections"), logger: logger) { connection in
                 let rows = try await connection.query(
                     "INSERT INTO collections (name) VALUES (\(name)) RETURNING created_at",
                     logger: logger
@@ -53,7 +53,7 @@ struct DocumentStore: Sendable {
     }
 
     func listCollections(tenant: UUID, logger: Logger) async throws -> [(name: String, createdAt: Date, documents: Int64)] {
-        try await database.withTenant(tenant, logger: logger) { connection in
+        try await database.withTenant(tenant, .select("collections"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT c.name, c.created_at, (SELECT count(*) FROM documents d
@@ -70,7 +70,7 @@ struct DocumentStore: Sendable {
 
     /// Deletes a collection and every document in it.
     func deleteCollection(_ name: String, tenant: UUID, logger: Logger) async throws {
-        let deleted = try await database.withTenant(tenant, logger: logger) { connection in
+        let deleted = try await database.withTenant(tenant, .delete("collections"), logger: logger) { connection in
             try await connection.query(
                 "DELETE FROM collections WHERE tenant_id = runway_current_tenant() AND name = \(name) RETURNING name",
                 logger: logger
@@ -82,7 +82,7 @@ struct DocumentStore: Sendable {
     // MARK: Documents
 
     func document(_ id: String, in collection: String, tenant: UUID, logger: Logger) async throws -> StoredDocument {
-        try await database.withTenant(tenant, logger: logger) { connection in
+        try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT version, body FROM documents
@@ -109,7 +109,7 @@ struct DocumentStore: Sendable {
     ) async throws -> (version: Int64, created: Bool) {
         let json = JSONBBytes(text: body)
         do {
-            return try await database.withTenant(tenant, logger: logger) { connection in
+            return try await database.withTenant(tenant, .upsert("documents"), logger: logger) { connection in
                 let rows: PostgresRowSequence
                 switch precondition {
                 case .none:
@@ -153,7 +153,7 @@ struct DocumentStore: Sendable {
 
     /// Deletes a document, if its version matches when `versions` is given.
     func delete(_ id: String, in collection: String, versions: [Int64]?, tenant: UUID, logger: Logger) async throws {
-        try await database.withTenant(tenant, logger: logger) { connection in
+        try await database.withTenant(tenant, .delete("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 WITH target AS (
@@ -189,7 +189,7 @@ struct DocumentStore: Sendable {
         logger: Logger
     ) async throws -> (documents: [StoredDocument], hasMore: Bool) {
         let filterJSON = filter.map(JSONBBytes.init(text:))
-        return try await database.withTenant(tenant, logger: logger) { connection in
+        return try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, version, body FROM documents
@@ -219,7 +219,7 @@ struct DocumentStore: Sendable {
         tenant: UUID,
         logger: Logger
     ) async throws -> [(document: StoredDocument, rank: Float)] {
-        try await database.withTenant(tenant, logger: logger) { connection in
+        try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT d.id, d.version, d.body, ts_rank_cd(d.search, q)

@@ -53,6 +53,12 @@ struct TenantStore: Sendable {
 
     /// The tenant holding `key`, or nil for an unknown, revoked or wrong key.
     func authenticate(_ key: APIKey, logger: Logger) async throws -> AuthenticatedTenant? {
+        try await database.traced(.select("api_keys")) {
+            try await lookUp(key, logger: logger)
+        }
+    }
+
+    private func lookUp(_ key: APIKey, logger: Logger) async throws -> AuthenticatedTenant? {
         let rows = try await database.client.query(
             """
             SELECT k.secret_hash, t.id, p.name, p.requests_per_second, p.burst
@@ -73,7 +79,7 @@ struct TenantStore: Sendable {
         let id = UUID()
         let key = APIKey.generate()
         do {
-            let createdAt = try await database.withTransaction(logger: logger) { connection in
+            let createdAt = try await database.withTransaction(.insert("tenants"), logger: logger) { connection in
                 let rows = try await connection.query(
                     "INSERT INTO tenants (id, name, plan) VALUES (\(id), \(name), \(plan)) RETURNING created_at",
                     logger: logger
@@ -94,7 +100,7 @@ struct TenantStore: Sendable {
     /// Revokes every key of the tenant and returns a new one; the old keys stop working at once.
     func rotateKey(tenant: UUID, logger: Logger) async throws -> APIKey {
         let key = APIKey.generate()
-        try await database.withTransaction(logger: logger) { connection in
+        try await database.withTransaction(.update("api_keys"), logger: logger) { connection in
             let rows = try await connection.query("SELECT id FROM tenants WHERE id = \(tenant) FOR UPDATE", logger: logger)
             var found = false
             for try await _ in rows.decode(UUID.self) { found = true }
@@ -111,13 +117,15 @@ struct TenantStore: Sendable {
     /// Moves a tenant to another plan; its new rate limit applies from its next request.
     func changePlan(tenant: UUID, plan: String, logger: Logger) async throws -> Tenant {
         do {
-            let rows = try await database.client.query(
-                "UPDATE tenants SET plan = \(plan) WHERE id = \(tenant) RETURNING id",
-                logger: logger
-            )
-            var found = false
-            for try await _ in rows.decode(UUID.self) { found = true }
-            guard found else { throw Failure.unknownTenant }
+            try await database.traced(.update("tenants")) {
+                let rows = try await database.client.query(
+                    "UPDATE tenants SET plan = \(plan) WHERE id = \(tenant) RETURNING id",
+                    logger: logger
+                )
+                var found = false
+                for try await _ in rows.decode(UUID.self) { found = true }
+                guard found else { throw Failure.unknownTenant }
+            }
         } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.unknownPlan
         }
@@ -136,6 +144,10 @@ struct TenantStore: Sendable {
     }
 
     func listTenants(only: UUID? = nil, logger: Logger) async throws -> [Tenant] {
+        try await database.traced(.select("tenants")) { try await queryTenants(only: only, logger: logger) }
+    }
+
+    private func queryTenants(only: UUID?, logger: Logger) async throws -> [Tenant] {
         let rows = try await database.client.query(
             """
             SELECT t.id, t.name, t.plan, t.created_at,
@@ -154,6 +166,10 @@ struct TenantStore: Sendable {
     }
 
     func listPlans(logger: Logger) async throws -> [Plan] {
+        try await database.traced(.select("plans")) { try await queryPlans(logger: logger) }
+    }
+
+    private func queryPlans(logger: Logger) async throws -> [Plan] {
         let rows = try await database.client.query(
             "SELECT name, monthly_price_micros, requests_per_second, burst FROM plans ORDER BY monthly_price_micros, name",
             logger: logger
@@ -167,6 +183,10 @@ struct TenantStore: Sendable {
 
     /// Creates or updates a plan.
     func upsertPlan(_ plan: Plan, logger: Logger) async throws {
+        try await database.traced(.upsert("plans")) { try await storePlan(plan, logger: logger) }
+    }
+
+    private func storePlan(_ plan: Plan, logger: Logger) async throws {
         try await database.client.query(
             """
             INSERT INTO plans (name, monthly_price_micros, requests_per_second, burst)

@@ -1,9 +1,11 @@
 import CoreMetrics
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import Synchronization
 import Telemetry
+import Tracing
 
 /// What inner middleware learns about a request that the access log line reports.
 final class RequestFacts: @unchecked Sendable {
@@ -11,19 +13,47 @@ final class RequestFacts: @unchecked Sendable {
     var tenant: UUID?
 }
 
-/// Observes every request once, from the outside: one access line (method, route template —
-/// never the raw path —, status, duration, tenant, request id) and the RED metrics. Outermost, so
-/// it sees the final status of every request.
+/// Observes every request once, from the outside: the server span (continuing a W3C
+/// `traceparent` when one came in, named by method and route template), one access line (method,
+/// route template — never the raw path —, status, duration, tenant, request id, and the trace and
+/// span ids through the logging metadata provider) and the RED metrics. Outermost, so it sees the
+/// final status of every request.
 struct AccessLogMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let metrics: RequestMetrics
+    let tracer: any Tracer
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
-        let response = try await next(request, context)
+        var parent = ServiceContext.current ?? .topLevel
+        tracer.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
+        let method = request.method.rawValue
+        let span = tracer.startSpan(method, context: parent, ofKind: .server)
+        defer { span.end() }
+        let response: Response
+        do {
+            response = try await ServiceContext.$current.withValue(span.context) { try await next(request, context) }
+        } catch {
+            // The problem middleware answers every error; this is only for what escapes it.
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+            throw error
+        }
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
-        metrics.record(method: request.method.rawValue, route: route, status: response.status.code, duration: elapsed)
+        let status = response.status.code
+        span.operationName = "\(method) \(route)"
+        span.updateAttributes { attributes in
+            attributes["http.request.method"] = method
+            attributes["http.route"] = route
+            attributes["http.response.status_code"] = status
+            attributes["http.request.body.size"] = request.headers[.contentLength].flatMap { Int($0) }
+            attributes["http.response.body.size"] = response.body.contentLength
+            attributes["runway.request.id"] = context.id
+            attributes["runway.tenant.id"] = context.facts.tenant?.uuidString
+        }
+        if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        metrics.record(method: method, route: route, status: status, duration: elapsed)
         var metadata: Logger.Metadata = [
             "method": "\(request.method)",
             "route": "\(route)",
@@ -32,8 +62,15 @@ struct AccessLogMiddleware: RouterMiddleware {
             "request_id": "\(context.id)",
         ]
         if let tenant = context.facts.tenant { metadata["tenant"] = "\(tenant)" }
-        context.logger.info("request", metadata: metadata)
+        ServiceContext.$current.withValue(span.context) { context.logger.info("request", metadata: metadata) }
         return response
+    }
+}
+
+/// Reads W3C trace context (and any other propagated fields) from request headers.
+struct HTTPFieldsExtractor: Extractor {
+    func extract(key: String, from headers: HTTPFields) -> String? {
+        HTTPField.Name(key).flatMap { headers[$0] }
     }
 }
 

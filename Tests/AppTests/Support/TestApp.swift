@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import TelemetryTesting
 import Testing
+import Tracing
 
 @testable import App
 
@@ -18,12 +19,13 @@ struct TestApp {
     let clock: TestClock
     let rateLimiter: RateLimiter<TestClock>
 
-    init(maxDocumentBytes: Int = 1 << 20) async throws {
+    init(maxDocumentBytes: Int = 1 << 20, tracer: any Tracer = NoOpTracer()) async throws {
         let shared = try await TestDatabase.get()
         self.services = RunwayServices(
             client: shared.client,
             maxDocumentBytes: maxDocumentBytes,
             usageFlushInterval: .seconds(3600),
+            tracer: tracer,
             logger: TestDatabase.logger
         )
         self.clock = TestClock()

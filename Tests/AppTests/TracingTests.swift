@@ -1,0 +1,50 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import InMemoryTracing
+import Testing
+import Tracing
+
+@testable import App
+
+/// The spans a request produces: one server span named by route template, continuing the caller's
+/// trace, with a child span per database transaction named by operation and table.
+@Suite struct TracingTests {
+    @Test func aRequestIsOneServerSpanWithADatabaseChildSpanAndNoParameterValues() async throws {
+        let tracer = InMemoryTracer()
+        let app = try await TestApp(tracer: tracer)
+        let (tenant, key) = try await app.makeTenant()
+        try await app.withPublicClient { client in
+            _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"traced"}"#)
+            tracer.clearFinishedSpans()
+            // The caller's trace context comes in as headers (the in-memory tracer's own names).
+            var headers = HTTPFields()
+            headers[HTTPField.Name(InMemoryTracer.traceIDKey)!] = "caller-trace"
+            headers[HTTPField.Name(InMemoryTracer.spanIDKey)!] = "caller-span"
+            let response = try await client.send(.get, "/v1/collections/traced/documents/secret-doc-42", key: key, headers: headers)
+            #expect(response.status == .notFound)
+        }
+        let spans = tracer.finishedSpans
+        let server = try #require(spans.first { $0.kind == .server })
+        #expect(server.operationName == "GET /v1/collections/{collection}/documents/{id}")
+        #expect(server.traceID == "caller-trace")
+        #expect(server.parentSpanID == "caller-span")
+        #expect(server.attributes["http.route"]?.toSpanAttribute() == "/v1/collections/{collection}/documents/{id}")
+        #expect(server.attributes["http.response.status_code"]?.toSpanAttribute() == 404)
+        #expect(server.attributes["runway.tenant.id"]?.toSpanAttribute() == .string(tenant.id.uuidString))
+        #expect(server.status == nil, "a 404 is not a server error")
+
+        let database = spans.filter { $0.kind == .client }
+        #expect(database.map(\.operationName) == ["SELECT api_keys", "SELECT documents"])
+        for span in database {
+            #expect(span.traceID == "caller-trace")
+            #expect(span.parentSpanID == server.spanID)
+            #expect(span.attributes["db.system.name"]?.toSpanAttribute() == "postgresql")
+        }
+        for span in spans {
+            span.attributes.forEach { name, value in
+                #expect(!"\(value)".contains("secret-doc-42"), "\(span.operationName) \(name)")
+            }
+        }
+    }
+}
