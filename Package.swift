@@ -38,6 +38,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .byName(name: "Telemetry"),
                 .byName(name: "LokiPush"),
+                .byName(name: "CostMeter"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
@@ -64,6 +65,33 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CostMeter",
+            dependencies: [
+                .byName(name: "Telemetry"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CostMeterBench",
+            dependencies: [.byName(name: "CostMeter"), .byName(name: "TelemetryTesting")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CostMeterTests",
+            dependencies: [
+                .byName(name: "CostMeter"),
+                .byName(name: "Telemetry"),
+                .byName(name: "TelemetryTesting"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
