@@ -68,7 +68,8 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any S
         client: client,
         maxDocumentBytes: configuration.maxDocumentBytes,
         usageFlushInterval: .seconds(configuration.usageFlushSeconds),
-        logger: logger
+        logger: logger,
+        meter: try makeCostMeter(configuration: configuration)
     )
 
     let publicApp = Application(
@@ -112,6 +113,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any S
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
         client,
+        makeCostLedgerService(services: services, logger: logger),
         UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),
         adminApp, publicApp,
     ]

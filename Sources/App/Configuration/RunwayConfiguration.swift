@@ -57,6 +57,8 @@ struct RunwayConfiguration: Sendable, Equatable {
     /// Folder holding `initdb` and `pg_ctl` for the embedded database. `RUNWAY_POSTGRES_BIN`,
     /// default: the newest `/usr/lib/postgresql/*/bin`, else `PATH`.
     var postgresBinDirectory: String?
+    /// The cost meter's instance type, vCPUs, price and flush interval (see ``CostSettings``).
+    var cost = CostSettings()
 
     /// The defaults, with the data directory chosen for the current user.
     init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -135,6 +137,14 @@ extension RunwayConfiguration {
         if let v = try integer("RUNWAY_LOG_BUFFER_BYTES", in: (64 << 10)...(1 << 30)) { logBufferBytes = v }
         if let v = value("RUNWAY_ENV") { environmentName = v }
         if let v = value("RUNWAY_INSTANCE") { instanceName = v }
+        // The cost meter (issue 5).
+        if let v = value("RUNWAY_INSTANCE_TYPE") { cost.instanceType = v }
+        if let v = try integer("RUNWAY_VCPUS", in: 1...1024) { cost.vcpus = v }
+        if let v = try integer("RUNWAY_PRICE_MICROS_PER_HOUR", in: 0...1_000_000_000) { cost.microsPerHour = Int64(v) }
+        if let v = try integer("RUNWAY_COST_FLUSH_SECONDS", in: 1...60) {
+            guard 60 % v == 0 else { throw ConfigurationError(description: "RUNWAY_COST_FLUSH_SECONDS=\(v) does not divide 60") }
+            cost.flushSeconds = v
+        }
     }
 
     static func parseBool(_ text: String) -> Bool? {

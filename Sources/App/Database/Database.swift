@@ -6,6 +6,8 @@ import PostgresNIO
 /// ``withTenant(_:logger:_:)``, which scopes a transaction to a tenant for row-level security.
 struct Database: Sendable {
     let client: PostgresClient
+    /// Credits each tenant transaction's backend CPU to the tenant (the cost meter); nil: off.
+    var backendCPU: DatabaseCPUMeter? = nil
 
     /// Runs `body` in a transaction in which row-level security shows only `tenant`'s rows.
     ///
@@ -17,9 +19,11 @@ struct Database: Sendable {
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in
-            try await Self.transaction(on: connection, logger: logger) { connection in
-                try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
-                return try await body(connection)
+            try await measuringBackendCPU(of: tenant, on: connection, logger: logger) {
+                try await Self.transaction(on: connection, logger: logger) { connection in
+                    try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
+                    return try await body(connection)
+                }
             }
         }
     }

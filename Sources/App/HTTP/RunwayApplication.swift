@@ -1,3 +1,4 @@
+import CostMeter
 import Foundation
 import Hummingbird
 import Logging
@@ -11,9 +12,18 @@ struct RunwayServices: Sendable {
     let documents: DocumentStore
     let usage: UsageRecorder
     let maxDocumentBytes: Int
+    /// Per-tenant CPU and cost (issue 5).
+    let meter: CostMeter
 
-    init(client: PostgresClient, maxDocumentBytes: Int, usageFlushInterval: Duration, logger: Logger) {
-        let database = Database(client: client)
+    init(
+        client: PostgresClient,
+        maxDocumentBytes: Int,
+        usageFlushInterval: Duration,
+        logger: Logger,
+        meter: CostMeter = CostMeter(configuration: .init(instance: "local"))
+    ) {
+        let database = Database(client: client, backendCPU: DatabaseCPUMeter(meter: meter))
+        self.meter = meter
         self.database = database
         self.tenants = TenantStore(database: database)
         self.documents = DocumentStore(database: database)
@@ -35,7 +45,7 @@ where C.Duration == Duration {
         return Response.json(ByteBuffer(string: #"{"status":"ready"}"#))
     }
     let v1 = router.group("v1").add(
-        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage)
+        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage, meter: services.meter)
     )
     PublicRoutes(documents: services.documents, usage: services.usage, maxDocumentBytes: services.maxDocumentBytes).add(to: v1)
     return router
@@ -48,5 +58,6 @@ func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<Ap
     router.add(middleware: ProblemMiddleware())
     let admin = router.group("admin/v1").add(middleware: AdminTokenMiddleware(token: adminToken))
     AdminRoutes(tenants: services.tenants).add(to: admin)
+    AdminCostRoutes(database: services.database).add(to: admin)
     return router
 }

@@ -7,6 +7,8 @@ import Telemetry
 final class RequestFacts: @unchecked Sendable {
     // Only the request's own task touches it, one middleware after another.
     var tenant: UUID?
+    /// The request's CPU (app, database) and its cost, from the cost meter.
+    var cost: RequestCost?
 }
 
 /// Writes one access line per request: method, route template (never the raw path), status,
@@ -26,6 +28,7 @@ struct AccessLogMiddleware: RouterMiddleware {
             "request_id": "\(context.id)",
         ]
         if let tenant = context.facts.tenant { metadata["tenant"] = "\(tenant)" }
+        context.facts.cost?.addMetadata(to: &metadata)
         context.logger.info("request", metadata: metadata)
         return response
     }
