@@ -24,7 +24,7 @@ public struct LedgerExporter: BatchExporter {
             try await store.write(batch)
             return .delivered
         } catch {
-            logger.debug("cost ledger write failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
+            logger.warning("cost ledger write failed; the rows wait and are retried", metadata: ["error": "\(String(reflecting: error))"])
             return .retryable(retryAfter: nil)
         }
     }

@@ -51,6 +51,7 @@ public final class CostMeter: Sendable {
     /// ``MeteredExecutor/usage`` is the request's CPU, complete when this returns or throws.
     public func run<Result: Sendable>(on executor: MeteredExecutor, _ body: () async throws -> Result) async throws -> Result {
         executor.account.requests.add(1, ordering: .relaxed)
+        guard configuration.metersRequests else { return try await body() }
         return try await withTaskExecutorPreference(executor) {
             try await MeteredExecutor.$current.withValue(executor) {
                 defer { MeteringPool.settleCurrentThread() }

@@ -12,6 +12,9 @@ public struct CostMeterConfiguration: Sendable, Equatable {
     public var prices: PriceTable
     /// How often buckets are closed and written. Default 10 s: a crash loses at most this much.
     public var flushInterval: Duration
+    /// False runs requests on the default executor and credits nothing to tenants (all CPU is
+    /// then overhead): for measuring what metering itself costs.
+    public var metersRequests = true
 
     public init(
         instance: String,

@@ -236,6 +236,22 @@ import Testing
         #expect((cost["cost_micros"] as? NSNumber)?.int64Value == mine.reduce(0) { $0 + $1.costMicros })
         #expect((cost["db_cpu_ns"] as? NSNumber)?.int64Value == mine.reduce(0) { $0 + $1.databaseCPUNanoseconds })
         #expect((cost["requests"] as? NSNumber)?.int64Value == 3)
+        // The finance view of this month: cost so far, its projection, and the plan's margin.
+        let month = try await TestDatabase.get().client.query(
+            """
+            SELECT cost_micros, projected_month_end_micros, plan_price_micros, projected_margin_micros
+            FROM cost_month_to_date WHERE tenant_id = \(tenant.id)
+            """,
+            logger: TestDatabase.logger
+        )
+        var seen = 0
+        for try await (costMicros, projected, planPrice, margin) in month.decode((Int64, Int64, Int64, Int64).self) {
+            seen += 1
+            #expect(costMicros == mine.reduce(0) { $0 + $1.costMicros })
+            #expect(projected >= costMicros)
+            #expect(planPrice == 499_000_000 && margin == planPrice - projected)
+        }
+        #expect(seen == 1)
     }
 }
 

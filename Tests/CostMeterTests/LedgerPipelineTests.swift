@@ -64,7 +64,7 @@ final class MemoryLedgerStore: LedgerStore {
             collector: LedgerCollector(meter: meter, clocks: clocks),
             store: store,
             clock: clock,
-            logger: Logger(label: "test"),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             buffer: batching
         )
         return (service, clocks)

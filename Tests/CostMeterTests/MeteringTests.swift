@@ -112,6 +112,17 @@ final class Burner: Sendable {
         #expect(meter.usageByTenant()[tenant]?.databaseCPUNanoseconds == 1_234)
     }
 
+    @Test func switchedOffItCountsRequestsButCreditsNoCPU() async throws {
+        var configuration = CostMeterConfiguration(instance: "test")
+        configuration.metersRequests = false
+        let meter = CostMeter(configuration: configuration, pool: pool)
+        let burner = Burner()
+        let tenant = UUID()
+        let (_, usage) = try await meter.run(tenant: tenant) { burner.burn(tenant, iterations: 200_000) }
+        #expect(usage.appCPUNanoseconds == 0)
+        #expect(meter.usageByTenant()[tenant] == Usage(requests: 1))
+    }
+
     @Test(arguments: [MeteringMode.monotonicRescaled, .cpuClockPerJob])
     func theOtherModesAlsoCreditTheTenant(mode: MeteringMode) async throws {
         let pool = MeteringPool(threads: 2, mode: mode, rescaleInterval: .milliseconds(5))

@@ -145,6 +145,12 @@ extension RunwayConfiguration {
             guard 60 % v == 0 else { throw ConfigurationError(description: "RUNWAY_COST_FLUSH_SECONDS=\(v) does not divide 60") }
             cost.flushSeconds = v
         }
+        if let v = value("RUNWAY_COST_METER") {
+            guard let flag = Self.parseBool(v) else {
+                throw ConfigurationError(description: "RUNWAY_COST_METER=\(v) is not one of 1, 0, true, false")
+            }
+            cost.metersRequests = flag
+        }
     }
 
     static func parseBool(_ text: String) -> Bool? {

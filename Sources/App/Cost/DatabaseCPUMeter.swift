@@ -33,7 +33,8 @@ final class DatabaseCPUMeter: Sendable {
         logger: Logger,
         _ body: () async throws -> Result
     ) async throws -> Result {
-        guard let pid = await backendPID(of: connection, logger: logger), let before = BackendCPU.read(pid: pid, procRoot: procRoot)
+        guard meter.configuration.metersRequests, let pid = await backendPID(of: connection, logger: logger),
+            let before = BackendCPU.read(pid: pid, procRoot: procRoot)
         else { return try await body() }
         defer {
             if let after = BackendCPU.read(pid: pid, procRoot: procRoot) {
