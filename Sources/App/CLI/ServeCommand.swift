@@ -107,8 +107,9 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: [any S
         logger: logger
     )
 
-    // Services stop in reverse order: the listeners first, then the usage flusher, the pool, the
-    // embedded cluster, and last the log pipeline, which flushes what the others logged.
+    // Services stop in reverse order: the listeners first, then the usage flusher, the cost ledger
+    // (its last interval closed and written), the pool, the embedded cluster, and last the log
+    // pipeline, which flushes what the others logged.
     var serviceList: [any Service] = telemetry
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
