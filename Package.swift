@@ -41,6 +41,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .byName(name: "Telemetry"),
                 .byName(name: "TelemetryBootstrap"),
+                .byName(name: "CostMeter"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -88,6 +89,33 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CostMeter",
+            dependencies: [
+                .byName(name: "Telemetry"),
+                .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "CostMeterBench",
+            dependencies: [.byName(name: "CostMeter"), .byName(name: "TelemetryTesting")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CostMeterTests",
+            dependencies: [
+                .byName(name: "CostMeter"),
+                .byName(name: "Telemetry"),
+                .byName(name: "TelemetryTesting"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

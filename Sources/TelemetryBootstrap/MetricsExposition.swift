@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -22,6 +23,7 @@ public final class MetricsExposition: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: PrometheusMetricsFactory
     private let process = ProcessMetrics()
+    private let collectors = Mutex<[@Sendable (inout MetricsText) -> Void]>([])
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -33,13 +35,30 @@ public final class MetricsExposition: Sendable {
     /// The Prometheus text exposition format (version 0.0.4).
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
+    /// Adds series read at each scrape from a snapshot (totals kept elsewhere, such as cost).
+    public func addCollector(_ collect: @escaping @Sendable (inout MetricsText) -> Void) {
+        collectors.withLock { $0.append(collect) }
+    }
+
     /// Everything `/metrics` shows, rendered now.
     public func render() -> [UInt8] {
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(64 << 10)
-        registry.emit(into: &buffer)
-        process.emit(into: &buffer)
-        return buffer
+        var text = MetricsText()
+        text.bytes.reserveCapacity(64 << 10)
+        registry.emit(into: &text.bytes)
+        process.emit(into: &text)
+        for collect in collectors.withLock({ $0 }) { collect(&text) }
+        return text.bytes
+    }
+}
+
+/// Prometheus text format written by hand, for series read from snapshots at scrape time.
+public struct MetricsText: Sendable {
+    public var bytes: [UInt8] = []
+
+    /// One metric family: its HELP and TYPE lines and a sample per label set.
+    public mutating func family(_ name: String, type: String, help: String, samples: [(labels: String, value: Double)]) {
+        bytes.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n".utf8)
+        for sample in samples { bytes.append(contentsOf: "\(name)\(sample.labels) \(sample.value)\n".utf8) }
     }
 }
 
@@ -52,20 +71,23 @@ struct ProcessMetrics: Sendable {
         startTimeSeconds = Self.startTimeSeconds()
     }
 
-    func emit(into buffer: inout [UInt8]) {
+    func emit(into text: inout MetricsText) {
+        func write(_ name: String, _ type: String, _ help: String, _ value: Double, into text: inout MetricsText) {
+            text.family(name, type: type, help: help, samples: [("", value)])
+        }
         var cpu = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu)
         let cpuSeconds = Double(cpu.tv_sec) + Double(cpu.tv_nsec) / 1e9
-        write("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpuSeconds, into: &buffer)
+        write("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpuSeconds, into: &text)
         if let statm = Self.read("/proc/self/statm")?.split(separator: " "), statm.count > 1,
             let pages = Double(statm[0]), let resident = Double(statm[1])
         {
             let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
-            write("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", resident * pageSize, into: &buffer)
-            write("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", pages * pageSize, into: &buffer)
+            write("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", resident * pageSize, into: &text)
+            write("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", pages * pageSize, into: &text)
         }
         if let fds = Self.countEntries("/proc/self/fd") {
-            write("process_open_fds", "gauge", "Number of open file descriptors.", Double(fds), into: &buffer)
+            write("process_open_fds", "gauge", "Number of open file descriptors.", Double(fds), into: &text)
         }
         if let startTimeSeconds {
             write(
@@ -73,13 +95,9 @@ struct ProcessMetrics: Sendable {
                 "gauge",
                 "Start time of the process since unix epoch in seconds.",
                 startTimeSeconds,
-                into: &buffer
+                into: &text
             )
         }
-    }
-
-    private func write(_ name: String, _ type: String, _ help: String, _ value: Double, into buffer: inout [UInt8]) {
-        buffer.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n".utf8)
     }
 
     /// Boot time (`btime` of /proc/stat) plus the process's start in clock ticks after boot

@@ -86,6 +86,8 @@ import Testing
         #expect(text.contains(#"runway_http_requests_total{method="POST",route="/v1/collections",status="201"} 1"#))
         #expect(text.contains(#"route="NotFound",status="404""#))  // Hummingbird's name for "no route"
         #expect(!text.contains("missing-0") && !text.contains("nowhere"))
+        #expect(text.contains(#"runway_cost_microdollars_total{kind="tenant"}"#))
+        #expect(text.contains(#"runway_cpu_seconds_total{kind="overhead"}"#))
         for name in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds"] {
             let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "\(name)")
             #expect((Double(line.split(separator: " ")[1]) ?? 0) > 0, "\(line)")

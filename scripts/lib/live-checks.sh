@@ -80,4 +80,15 @@ server_pid=""
 if as_postgres "$(postgres_bin)/pg_ctl" -D "$data/postgres" status >/dev/null 2>&1; then
     log "the embedded PostgreSQL is still running after shutdown"; exit 1
 fi
+log "cost ledger: written through the shutdown, read back by runway cost report"
+"$runway" cost report --format json --data-dir "$data" 2>/dev/null | .venv/bin/python -c '
+import json, sys
+report = json.load(sys.stdin)
+lines = {(l["kind"], l.get("tenant_name")): l for l in report["lines"]}
+tenant = lines[("tenant", "schemathesis")]
+assert tenant["requests"] > 0 and tenant["app_cpu_ns"] > 0 and tenant["cost_micros"] >= 0, tenant
+assert ("overhead", None) in lines and ("idle", None) in lines, lines
+assert report["db_metered"] and tenant["db_cpu_ns"] > 0, report
+'
+"$runway" cost report --format csv --data-dir "$data" 2>/dev/null | grep -q '^total,'
 log "live checks passed"

@@ -73,7 +73,8 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         maxDocumentBytes: configuration.maxDocumentBytes,
         usageFlushInterval: .seconds(configuration.usageFlushSeconds),
         metrics: telemetry?.metrics ?? MetricsExposition(),
-        logger: logger
+        logger: logger,
+        meter: try makeCostMeter(configuration: configuration)
     )
 
     let publicApp = Application(
@@ -111,12 +112,14 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         logger: logger
     )
 
-    // Services stop in reverse order: the listeners first, then the usage flusher, the pool, the
-    // embedded cluster, and last the log pipeline, which flushes what the others logged.
+    // Services stop in reverse order: the listeners first, then the usage flusher, the cost ledger
+    // (its last interval closed and written), the pool, the embedded cluster, and last the log
+    // pipeline, which flushes what the others logged.
     var serviceList: [any Service] = telemetry.map { [$0] } ?? []
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
         client,
+        makeCostLedgerService(services: services, logger: logger),
         UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),
         adminApp, publicApp,
     ]

@@ -42,6 +42,8 @@ struct RunwayConfiguration: Sendable, Equatable {
     /// Logs and metrics: log level, `env` and `instance` labels, Loki (`RUNWAY_LOG_LEVEL`,
     /// `RUNWAY_ENV`, `RUNWAY_INSTANCE`, `LOKI_*`, `RUNWAY_LOG_*`; see ``TelemetryConfiguration``).
     var telemetry = TelemetryConfiguration()
+    /// The cost meter's instance type, vCPUs, price and flush interval (see ``CostSettings``).
+    var cost = CostSettings()
     /// Folder holding `initdb` and `pg_ctl` for the embedded database. `RUNWAY_POSTGRES_BIN`,
     /// default: the newest `/usr/lib/postgresql/*/bin`, else `PATH`.
     var postgresBinDirectory: String?
@@ -84,6 +86,14 @@ extension RunwayConfiguration {
         if let v = try environment.integer("RUNWAY_DB_MAX_CONNECTIONS", in: 1...1000) { databaseMaxConnections = v }
         if let v = try environment.integer("RUNWAY_USAGE_FLUSH_SECONDS", in: 1...3600) { usageFlushSeconds = v }
         if let v = environment.string("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
+        if let v = environment.string("RUNWAY_INSTANCE_TYPE") { cost.instanceType = v }
+        if let v = try environment.integer("RUNWAY_VCPUS", in: 1...1024) { cost.vcpus = v }
+        if let v = try environment.integer("RUNWAY_PRICE_MICROS_PER_HOUR", in: 0...1_000_000_000) { cost.microsPerHour = Int64(v) }
+        if let v = try environment.integer("RUNWAY_COST_FLUSH_SECONDS", in: 1...60) {
+            guard 60 % v == 0 else { throw ConfigurationError(description: "RUNWAY_COST_FLUSH_SECONDS=\(v) does not divide 60") }
+            cost.flushSeconds = v
+        }
+        if let v = try environment.flag("RUNWAY_COST_METER") { cost.metersRequests = v }
         try telemetry.apply(environment: variables)
     }
 

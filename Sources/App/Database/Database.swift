@@ -11,10 +11,13 @@ import Tracing
 struct Database: Sendable {
     let client: PostgresClient
     let tracer: any Tracer
+    /// Credits each tenant transaction's backend CPU to the tenant (the cost meter); nil: off.
+    let backendCPU: DatabaseCPUMeter?
 
-    init(client: PostgresClient, tracer: any Tracer = InstrumentationSystem.tracer) {
+    init(client: PostgresClient, tracer: any Tracer = InstrumentationSystem.tracer, backendCPU: DatabaseCPUMeter? = nil) {
         self.client = client
         self.tracer = tracer
+        self.backendCPU = backendCPU
     }
 
     /// Runs `body` in a transaction in which row-level security shows only `tenant`'s rows.
@@ -29,9 +32,11 @@ struct Database: Sendable {
     ) async throws -> Result {
         try await traced(operation) {
             try await client.withConnection { connection in
-                try await Self.transaction(on: connection, logger: logger) { connection in
-                    try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
-                    return try await body(connection)
+                try await measuringBackendCPU(of: tenant, on: connection, logger: logger) {
+                    try await Self.transaction(on: connection, logger: logger) { connection in
+                        try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
+                        return try await body(connection)
+                    }
                 }
             }
         }

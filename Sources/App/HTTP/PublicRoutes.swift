@@ -230,12 +230,19 @@ struct PublicRoutes: Sendable {
         let days = try await usage.usage(tenant: tenant.id, fromDay: fromDay, logger: context.logger)
         var totals = UsageCounts()
         for day in days { totals.add(day.counts) }
+        let cost = try await CostReport.tenantTotals(
+            database: documents.database,
+            tenant: tenant.id,
+            from: monthStart,
+            logger: context.logger
+        )
         return UsageReport(
             tenant: tenant.id,
             plan: tenant.plan,
             from: isoDay(fromDay),
             totals: totals,
-            days: days.map { UsageReport.Day(day: isoDay($0.day), counts: $0.counts) }
+            days: days.map { UsageReport.Day(day: isoDay($0.day), counts: $0.counts) },
+            cost: UsageCost(cost)
         )
     }
 

@@ -43,6 +43,8 @@ struct UsageReport: ResponseEncodable {
     var from: String
     var totals: UsageCounts
     var days: [Day]
+    /// What the tenant's requests cost this month, from the cost ledger.
+    var cost: UsageCost
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -50,9 +52,10 @@ struct UsageReport: ResponseEncodable {
         try container.encode(plan, forKey: .plan)
         try container.encode(from, forKey: .from)
         try container.encode(days, forKey: .days)
+        try container.encode(cost, forKey: .cost)
         try totals.encode(to: encoder)
     }
-    enum CodingKeys: String, CodingKey { case tenant, plan, from, days }
+    enum CodingKeys: String, CodingKey { case tenant, plan, from, days, cost }
 }
 
 extension Response {

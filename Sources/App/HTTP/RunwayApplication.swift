@@ -1,3 +1,4 @@
+import CostMeter
 import Foundation
 import Hummingbird
 import Logging
@@ -16,6 +17,8 @@ struct RunwayServices: Sendable {
     /// What `/metrics` serves, and the RED metrics every request records into it.
     let metrics: MetricsExposition
     let requestMetrics: RequestMetrics
+    /// Per-tenant CPU and cost.
+    let meter: CostMeter
 
     init(
         client: PostgresClient,
@@ -23,9 +26,11 @@ struct RunwayServices: Sendable {
         usageFlushInterval: Duration,
         metrics: MetricsExposition = MetricsExposition(),
         tracer: any Tracer = InstrumentationSystem.tracer,
-        logger: Logger
+        logger: Logger,
+        meter: CostMeter = CostMeter(configuration: .init(instance: "local"))
     ) {
-        let database = Database(client: client, tracer: tracer)
+        let database = Database(client: client, tracer: tracer, backendCPU: DatabaseCPUMeter(meter: meter))
+        self.meter = meter
         self.database = database
         self.tenants = TenantStore(database: database)
         self.documents = DocumentStore(database: database)
@@ -33,6 +38,7 @@ struct RunwayServices: Sendable {
         self.maxDocumentBytes = maxDocumentBytes
         self.metrics = metrics
         self.requestMetrics = RequestMetrics(factory: metrics.factory)
+        metrics.addCollector { [meter] text in meter.snapshot.writeMetrics(into: &text) }
     }
 }
 
@@ -49,7 +55,7 @@ where C.Duration == Duration {
         return Response.json(ByteBuffer(string: #"{"status":"ready"}"#))
     }
     let v1 = router.group("v1").add(
-        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage)
+        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage, meter: services.meter)
     )
     PublicRoutes(documents: services.documents, usage: services.usage, maxDocumentBytes: services.maxDocumentBytes).add(to: v1)
     return router
@@ -69,5 +75,6 @@ func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<Ap
     }
     let admin = router.group("admin/v1").add(middleware: AdminTokenMiddleware(token: adminToken))
     AdminRoutes(tenants: services.tenants).add(to: admin)
+    AdminCostRoutes(database: services.database).add(to: admin)
     return router
 }

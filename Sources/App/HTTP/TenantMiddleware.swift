@@ -1,3 +1,4 @@
+import CostMeter
 import Foundation
 import Hummingbird
 import Logging
@@ -10,6 +11,8 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
     let tenants: TenantStore
     let rateLimiter: RateLimiter<C>
     let usage: UsageRecorder
+    /// Runs the rest of the request on the tenant's metering executor.
+    let meter: CostMeter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let tenant = try await authenticate(request, logger: context.logger)
@@ -22,7 +25,9 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
                 let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18).rounded(.up)))
                 throw Problem.rateLimited(retryAfterSeconds: seconds)
             }
-            let response = try await next(request, context)
+            let executor = meter.executor(for: tenant.id)
+            defer { context.facts.recordCost(of: executor, meter: meter) }
+            let response = try await meter.run(on: executor) { try await next(request, context) }
             usage.record(tenant: tenant.id, status: response.status)
             return response
         } catch {

@@ -1,4 +1,5 @@
 import CoreMetrics
+import CostMeter
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -11,6 +12,8 @@ import Tracing
 final class RequestFacts: @unchecked Sendable {
     // Only the request's own task touches it, one middleware after another.
     var tenant: UUID?
+    /// The request's CPU (app, database) and its cost, from the cost meter.
+    var cost: RequestCost?
 }
 
 /// Observes every request once, from the outside: the server span (continuing a W3C
@@ -62,6 +65,14 @@ struct AccessLogMiddleware: RouterMiddleware {
             "request_id": "\(context.id)",
         ]
         if let tenant = context.facts.tenant { metadata["tenant"] = "\(tenant)" }
+        if let cost = context.facts.cost {
+            cost.addMetadata(to: &metadata)
+            span.updateAttributes { attributes in
+                attributes["runway.cpu.app_ns"] = Int(clamping: cost.usage.appCPUNanoseconds)
+                attributes["runway.cpu.db_ns"] = Int(clamping: cost.usage.databaseCPUNanoseconds)
+                attributes["runway.cost.microusd"] = cost.costMicros
+            }
+        }
         ServiceContext.$current.withValue(span.context) { context.logger.info("request", metadata: metadata) }
         return response
     }

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+
+/// `runway cost report`: what each tenant, the overhead and idle cost, from the ledger.
+struct CostCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cost",
+        abstract: "Report what tenants cost (CPU in the app and the database, priced per instance).",
+        subcommands: [Report.self]
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case table, csv, json
+    }
+
+    struct Report: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cost per tenant, overhead and idle over a period (default: this UTC month so far)."
+        )
+
+        @OptionGroup var common: CommonOptions
+        @Option(help: "Start, inclusive: 2026-11-01 (UTC midnight) or an ISO 8601 instant. Default: the month's start.")
+        var from: String?
+        @Option(help: "End, exclusive, same forms. Default: now.") var to: String?
+        @Option(help: "table, csv or json.") var format: Format = .table
+
+        func run() async throws {
+            try await runCommand {
+                let (start, end) = try CostCommand.period(from: from, to: to)
+                let report = try await common.withDatabase { database, logger in
+                    try await CostReport.load(database: database, from: start, to: end, logger: logger)
+                }
+                switch format {
+                case .table: print(report.table, terminator: "")
+                case .csv: print(report.csv, terminator: "")
+                case .json: try TenantCommand.printJSON(report)
+                }
+            }
+        }
+    }
+
+    /// The period from the options (or their defaults); the same rules for the admin export.
+    static func period(from: String?, to: String?, now: Date = Date()) throws -> (Date, Date) {
+        func parse(_ text: String?, _ name: String, default fallback: Date) throws -> Date {
+            guard let text else { return fallback }
+            guard let date = CostReport.parseInstant(text) else {
+                throw ConfigurationError(description: "--\(name) \(text) is not a date (2026-11-01) or an ISO 8601 instant")
+            }
+            return date
+        }
+        let start = try parse(from, "from", default: CostReport.monthStart(of: now))
+        let end = try parse(to, "to", default: now)
+        guard start < end else { throw ConfigurationError(description: "--from must be before --to") }
+        return (start, end)
+    }
+}

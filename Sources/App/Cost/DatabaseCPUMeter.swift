@@ -1,0 +1,72 @@
+import CostMeter
+import Foundation
+import Logging
+import PostgresNIO
+import Synchronization
+
+/// Credits each tenant transaction's PostgreSQL backend CPU to its tenant: the backend's pid
+/// comes from `pg_backend_pid()` once per connection, its CPU from `/proc/<pid>/schedstat` at the
+/// start and end of the transaction.
+///
+/// The first connection decides whether the backends are visible here; if not (a remote
+/// database, or another PID namespace), this part of the meter is off, logged once, and flagged
+/// on every ledger row (`db_metered = false`).
+final class DatabaseCPUMeter: Sendable {
+    private struct State {
+        var pids: [PostgresConnection.ID: Int32] = [:]
+        var enabled: Bool?
+    }
+
+    let meter: CostMeter
+    let procRoot: String
+    private let state = Mutex(State())
+
+    init(meter: CostMeter, procRoot: String = "/proc") {
+        self.meter = meter
+        self.procRoot = procRoot
+    }
+
+    /// Runs `body` on `connection` and credits the backend CPU it took to `tenant`.
+    func measure<Result: Sendable>(
+        tenant: UUID,
+        connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard meter.configuration.metersRequests, let pid = await backendPID(of: connection, logger: logger),
+            let before = BackendCPU.read(pid: pid, procRoot: procRoot)
+        else { return try await body() }
+        defer {
+            if let after = BackendCPU.read(pid: pid, procRoot: procRoot) {
+                meter.creditDatabase(tenant: tenant, nanoseconds: after - before)
+            }
+        }
+        return try await body()
+    }
+
+    private func backendPID(of connection: PostgresConnection, logger: Logger) async -> Int32? {
+        let (known, enabled) = state.withLock { ($0.pids[connection.id], $0.enabled) }
+        if enabled == false { return nil }
+        if let known { return known }
+        guard let pid = try? await connection.query("SELECT pg_backend_pid()", logger: logger).collect().first?.decode(Int32.self)
+        else { return nil }
+        let decision = state.withLock { state -> (Bool, Bool) in
+            if let enabled = state.enabled { return (enabled, false) }
+            let visible = BackendCPU.probe(pid: pid, procRoot: procRoot)
+            state.enabled = visible.visible
+            meter.setDatabaseMetering(DatabaseMetering(enabled: visible.visible, reason: visible.reason))
+            return (visible.visible, true)
+        }
+        if decision.1 {
+            let reason = meter.databaseMetering.reason
+            if decision.0 {
+                logger.notice("database CPU is metered per tenant", metadata: ["how": "\(reason)"])
+            } else {
+                logger.warning("database CPU is not metered: ledger rows say db_metered=false", metadata: ["why": "\(reason)"])
+            }
+        }
+        guard decision.0 else { return nil }
+        state.withLock { $0.pids[connection.id] = pid }
+        return pid
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Synchronization
+
+/// Measures each tenant's CPU — in this process and in the co-located PostgreSQL — and keeps the
+/// totals the ledger prices.
+///
+/// ```swift
+/// let meter = CostMeter(configuration: .init(instance: "web-1"))
+/// let (response, cost) = try await meter.run(tenant: id) { try await handle(request) }
+/// ```
+public final class CostMeter: Sendable {
+    public let configuration: CostMeterConfiguration
+    public let pool: MeteringPool
+    private let accounts = Mutex<[UUID: TenantAccount]>([:])
+    private let database = Mutex(DatabaseMetering.unknown)
+    let totals = Mutex(CostTotals())
+
+    /// - Parameter pool: the worker threads; default the process's ``MeteringPool/shared``.
+    public init(configuration: CostMeterConfiguration, pool: MeteringPool = .shared) {
+        self.configuration = configuration
+        self.pool = pool
+    }
+
+    /// The tenant's running totals (created on first use; kept for the life of the process).
+    public func account(for tenant: UUID) -> TenantAccount {
+        accounts.withLock { accounts in
+            if let account = accounts[tenant] { return account }
+            let account = TenantAccount(tenant: tenant)
+            accounts[tenant] = account
+            return account
+        }
+    }
+
+    /// A new executor for one request of `tenant`.
+    public func executor(for tenant: UUID) -> MeteredExecutor {
+        MeteredExecutor(account: account(for: tenant), pool: pool)
+    }
+
+    /// Runs one request of `tenant` on a metered executor: its jobs and its child tasks' jobs are
+    /// credited to the tenant, and the request is counted. Returns the request's own CPU too.
+    public func run<Result: Sendable>(
+        tenant: UUID,
+        _ body: () async throws -> Result
+    ) async throws -> (result: Result, usage: Usage) {
+        let executor = executor(for: tenant)
+        let result = try await run(on: executor, body)
+        return (result, executor.usage)
+    }
+
+    /// Runs one request on `executor` (from ``executor(for:)``) and counts it; the executor's
+    /// ``MeteredExecutor/usage`` is the request's CPU, complete when this returns or throws.
+    public func run<Result: Sendable>(on executor: MeteredExecutor, _ body: () async throws -> Result) async throws -> Result {
+        executor.account.requests.add(1, ordering: .relaxed)
+        guard configuration.metersRequests else { return try await body() }
+        return try await withTaskExecutorPreference(executor) {
+            try await MeteredExecutor.$current.withValue(executor) {
+                defer { MeteringPool.settleCurrentThread() }
+                return try await body()
+            }
+        }
+    }
+
+    /// Starts an unstructured task that stays on the current request's tenant's bill (a plain
+    /// `Task {}` does not inherit the executor, and its CPU would be platform overhead).
+    @discardableResult
+    public static func task<Success: Sendable>(
+        priority: TaskPriority? = nil,
+        operation: sending @escaping () async throws -> Success
+    ) -> Task<Success, any Error> {
+        Task(executorPreference: MeteredExecutor.current, priority: priority, operation: operation)
+    }
+
+    /// Credits `nanoseconds` of database backend CPU to `tenant`, and to the current request if
+    /// it is that tenant's.
+    public func creditDatabase(tenant: UUID, nanoseconds: Int64) {
+        guard nanoseconds > 0 else { return }
+        if let current = MeteredExecutor.current, current.tenant == tenant {
+            current.creditDatabase(nanoseconds)
+        } else {
+            account(for: tenant).databaseCPU.add(nanoseconds, ordering: .relaxed)
+        }
+    }
+
+    /// Whether database CPU is measured, and why (or why not).
+    public var databaseMetering: DatabaseMetering {
+        get { database.withLock { $0 } }
+    }
+
+    public func setDatabaseMetering(_ status: DatabaseMetering) {
+        database.withLock { $0 = status }
+    }
+
+    /// Every tenant's running totals now.
+    public func usageByTenant() -> [UUID: Usage] {
+        let accounts = accounts.withLock { Array($0.values) }
+        var usage: [UUID: Usage] = [:]
+        for account in accounts { usage[account.tenant] = account.usage }
+        return usage
+    }
+
+    /// Totals priced into the ledger so far, by kind (for metrics: no per-tenant series).
+    public var snapshot: CostTotals { totals.withLock { $0 } }
+
+    /// A request's CPU priced at the current rate, in micro-dollars (fractional: a request costs
+    /// far less than one). For log lines; the ledger is the record.
+    public func estimatedCostMicros(_ usage: Usage, at instant: Int64 = CPUClock.wall()) -> Double {
+        guard let price = configuration.price(at: instant) else { return 0 }
+        return Double(usage.cpuNanoseconds) * Double(price.microsPerHour) / (Double(price.vcpus) * 3.6e12)
+    }
+}
+
+/// Whether the co-located database's backend CPU is metered.
+public struct DatabaseMetering: Sendable, Equatable {
+    public var enabled: Bool
+    public var reason: String
+
+    public init(enabled: Bool, reason: String) {
+        self.enabled = enabled
+        self.reason = reason
+    }
+
+    /// Before the first tenant transaction: no database CPU has gone unmetered yet, so rows
+    /// closed until then are complete (a ledger row says `db_metered = false` only when tenant
+    /// transactions ran that could not be measured).
+    public static let unknown = DatabaseMetering(enabled: true, reason: "no tenant transaction yet")
+}

@@ -1,0 +1,48 @@
+/// What the ledger has priced since the process started, by kind — the figures for Prometheus
+/// (cost and CPU by kind; never one series per tenant).
+public struct CostTotals: Sendable, Equatable {
+    /// Micro-dollars by kind.
+    public var tenantCostMicros: Int64 = 0
+    public var overheadCostMicros: Int64 = 0
+    public var idleCostMicros: Int64 = 0
+    /// Nanoseconds by kind: tenants' app CPU, tenants' database CPU, platform overhead, idle.
+    public var tenantAppCPUNanoseconds: Int64 = 0
+    public var tenantDatabaseCPUNanoseconds: Int64 = 0
+    public var overheadCPUNanoseconds: Int64 = 0
+    public var idleCPUNanoseconds: Int64 = 0
+    /// Requests counted into the ledger.
+    public var requests: Int64 = 0
+    /// Whether database CPU is being metered.
+    public var databaseMetered = false
+
+    public init() {}
+
+    /// Cost in micro-dollars by kind label (`tenant`, `overhead`, `idle`).
+    public var costMicrosByKind: [String: Int64] {
+        ["tenant": tenantCostMicros, "overhead": overheadCostMicros, "idle": idleCostMicros]
+    }
+
+    /// CPU seconds by kind label (`tenant_app`, `tenant_db`, `overhead`, `idle`).
+    public var cpuSecondsByKind: [String: Double] {
+        [
+            "tenant_app": Double(tenantAppCPUNanoseconds) / 1e9, "tenant_db": Double(tenantDatabaseCPUNanoseconds) / 1e9,
+            "overhead": Double(overheadCPUNanoseconds) / 1e9, "idle": Double(idleCPUNanoseconds) / 1e9,
+        ]
+    }
+
+    mutating func add(_ row: LedgerRow) {
+        switch row.kind {
+        case .tenant:
+            tenantCostMicros += row.costMicros
+            tenantAppCPUNanoseconds += row.appCPUNanoseconds
+            tenantDatabaseCPUNanoseconds += row.databaseCPUNanoseconds
+            requests += row.requests
+        case .overhead:
+            overheadCostMicros += row.costMicros
+            overheadCPUNanoseconds += row.cpuNanoseconds
+        default:
+            idleCostMicros += row.costMicros
+            idleCPUNanoseconds += row.cpuNanoseconds
+        }
+    }
+}

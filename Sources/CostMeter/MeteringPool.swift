@@ -1,0 +1,163 @@
+import DequeModule
+import Foundation
+import Telemetry
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// How pool workers turn their threads' CPU time into credits.
+public struct MeteringMode: Hashable, Sendable, CustomStringConvertible {
+    let name: String
+    public var description: String { name }
+
+    /// Reads the thread CPU clock only when a worker switches to a job of another executor
+    /// (request): the time since the previous read goes to the executor that ran until then.
+    /// Consecutive jobs of one request cost no clock read. The default.
+    public static let cpuClockPerSwitch = MeteringMode(name: "cpu-clock-per-switch")
+    /// Times each job with the monotonic clock, and a few times a second rescales each worker's
+    /// per-executor wall slices by that thread's real CPU delta.
+    public static let monotonicRescaled = MeteringMode(name: "monotonic-rescaled")
+    /// Reads the thread CPU clock before and after every job: the simple, costlier baseline.
+    public static let cpuClockPerJob = MeteringMode(name: "cpu-clock-per-job")
+}
+
+/// The shared worker threads every ``MeteredExecutor`` forwards to.
+///
+/// Each worker credits the CPU time of the jobs it runs to their executor (and so to its tenant),
+/// per the ``MeteringMode``. CPU a worker spends between jobs (taking the next job, waking up)
+/// is credited to no one, so it shows up as platform overhead.
+public final class MeteringPool: Sendable {
+    /// The process's pool: one thread per CPU, ``MeteringMode/cpuClockPerSwitch``.
+    public static let shared = MeteringPool()
+
+    public let mode: MeteringMode
+    let queue: JobQueue
+    private let workers: [Worker]
+
+    /// - Parameters:
+    ///   - threads: worker threads; default one per active CPU.
+    ///   - mode: how CPU is measured; default ``MeteringMode/cpuClockPerSwitch``.
+    ///   - rescaleInterval: in ``MeteringMode/monotonicRescaled`` mode, how often a busy worker
+    ///     rescales its slices. Default 250 ms.
+    public init(
+        threads: Int = ProcessInfo.processInfo.activeProcessorCount,
+        mode: MeteringMode = .cpuClockPerSwitch,
+        rescaleInterval: Duration = .milliseconds(250)
+    ) {
+        precondition(threads > 0, "a pool needs a thread")
+        self.mode = mode
+        let queue = JobQueue()
+        self.queue = queue
+        let workers = (0..<threads).map { _ in Worker(queue: queue, mode: mode, rescaleNanoseconds: rescaleInterval.nanoseconds) }
+        self.workers = workers
+        for (index, worker) in workers.enumerated() {
+            let thread = Thread { worker.loop() }
+            thread.name = "costmeter-\(index)"
+            thread.start()
+        }
+    }
+
+    /// Lets the workers finish the queued jobs and end. Jobs submitted later are run on the
+    /// global executor instead (and count as overhead).
+    public func shutdown() { queue.close() }
+
+    func submit(_ job: UnownedJob, to executor: MeteredExecutor) {
+        if !queue.push(PendingJob(job: job, executor: executor)) {
+            job.runSynchronously(on: globalConcurrentExecutor.asUnownedTaskExecutor())
+        }
+    }
+
+    /// Blocks until every worker is idle and has settled its credits (for tests and benchmarks:
+    /// call it off the pool, when no more jobs are coming).
+    public func waitUntilIdle() { queue.waitUntilIdle(workers: workers.count) }
+
+    /// Credits the CPU the calling worker used so far to the executor it is running, so a
+    /// request's figure is complete when it ends. Does nothing off the pool.
+    public static func settleCurrentThread() {
+        guard let pointer = pthread_getspecific(Worker.key) else { return }
+        Unmanaged<Worker>.fromOpaque(pointer).takeUnretainedValue().settle(keepOwner: true)
+    }
+}
+
+struct PendingJob: @unchecked Sendable {
+    // UnownedJob is a reference to a job the runtime keeps alive until it runs.
+    let job: UnownedJob
+    let executor: MeteredExecutor
+}
+
+/// A FIFO of jobs under a pthread mutex, with a condition variable for idle workers.
+final class JobQueue: @unchecked Sendable {
+    // Every field is touched only under `mutex`.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let idleCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var jobs = Deque<PendingJob>()
+    private var idle = 0
+    private var closed = false
+
+    init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+        pthread_cond_init(idleCondition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_cond_destroy(idleCondition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+        idleCondition.deallocate()
+    }
+
+    /// False when the queue is closed.
+    func push(_ job: PendingJob) -> Bool {
+        pthread_mutex_lock(mutex)
+        guard !closed else {
+            pthread_mutex_unlock(mutex)
+            return false
+        }
+        jobs.append(job)
+        let wake = idle > 0
+        pthread_mutex_unlock(mutex)
+        if wake { pthread_cond_signal(condition) }
+        return true
+    }
+
+    /// The next job; calls `beforeWaiting` (outside the lock) before blocking on an empty queue.
+    /// Nil once the queue is closed and empty.
+    func pop(beforeWaiting: () -> Void) -> PendingJob? {
+        pthread_mutex_lock(mutex)
+        if let job = jobs.popFirst() {
+            pthread_mutex_unlock(mutex)
+            return job
+        }
+        pthread_mutex_unlock(mutex)
+        beforeWaiting()
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while jobs.isEmpty && !closed {
+            idle += 1
+            pthread_cond_broadcast(idleCondition)
+            pthread_cond_wait(condition, mutex)
+            idle -= 1
+        }
+        return jobs.popFirst()
+    }
+
+    func waitUntilIdle(workers: Int) {
+        pthread_mutex_lock(mutex)
+        while idle < workers || !jobs.isEmpty { pthread_cond_wait(idleCondition, mutex) }
+        pthread_mutex_unlock(mutex)
+    }
+
+    func close() {
+        pthread_mutex_lock(mutex)
+        closed = true
+        pthread_mutex_unlock(mutex)
+        pthread_cond_broadcast(condition)
+    }
+}

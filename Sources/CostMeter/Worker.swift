@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#endif
+
+/// One pool thread and its accounting state. Only its own thread touches the state.
+final class Worker: @unchecked Sendable {
+    static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    private let queue: JobQueue
+    private let mode: MeteringMode
+    private let rescaleNanoseconds: Int64
+
+    // cpuClockPerSwitch: who ran since the last read of the thread clock.
+    private var owner: MeteredExecutor?
+    private var lastCPU: Int64 = 0
+    // monotonicRescaled: wall slices per executor since the last rescale.
+    private var slices: [ObjectIdentifier: (executor: MeteredExecutor, wall: Int64)] = [:]
+    private var lastRescaleWall: Int64 = 0
+
+    init(queue: JobQueue, mode: MeteringMode, rescaleNanoseconds: Int64) {
+        self.queue = queue
+        self.mode = mode
+        self.rescaleNanoseconds = rescaleNanoseconds
+    }
+
+    func loop() {
+        pthread_setspecific(Self.key, Unmanaged.passUnretained(self).toOpaque())
+        lastCPU = CPUClock.thread()
+        lastRescaleWall = CPUClock.monotonic()
+        var waited = false
+        while let next = queue.pop(beforeWaiting: {
+            settle(keepOwner: false)
+            waited = true
+        }) {
+            if waited {
+                // The wake-up is nobody's: start measuring afresh.
+                waited = false
+                restart()
+            }
+            run(next)
+        }
+        settle(keepOwner: false)
+    }
+
+    private func run(_ pending: PendingJob) {
+        let executor = pending.executor
+        switch mode {
+        case .monotonicRescaled:
+            let start = CPUClock.monotonic()
+            pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
+            let end = CPUClock.monotonic()
+            let id = ObjectIdentifier(executor)
+            if slices[id] == nil {
+                slices[id] = (executor, end - start)
+            } else {
+                slices[id]!.wall += end - start
+            }
+            if end - lastRescaleWall >= rescaleNanoseconds { rescale(now: end) }
+        case .cpuClockPerJob:
+            let start = CPUClock.thread()
+            pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
+            executor.credit(CPUClock.thread() - start)
+        default:
+            if executor !== owner {
+                let now = CPUClock.thread()
+                owner?.credit(now - lastCPU)
+                lastCPU = now
+                owner = executor
+            }
+            pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
+        }
+    }
+
+    /// Credits what the thread used since the last settlement. `keepOwner` means "called from
+    /// inside a job": the monotonic mode cannot rescale mid-job (the job has no slice yet), so
+    /// there the request's figure is complete only at the next rescale.
+    func settle(keepOwner: Bool) {
+        switch mode {
+        case .monotonicRescaled:
+            if !keepOwner { rescale(now: CPUClock.monotonic()) }
+        case .cpuClockPerJob:
+            break
+        default:
+            let now = CPUClock.thread()
+            owner?.credit(now - lastCPU)
+            lastCPU = now
+            if !keepOwner { owner = nil }
+        }
+    }
+
+    private func restart() {
+        lastCPU = CPUClock.thread()
+        lastRescaleWall = CPUClock.monotonic()
+    }
+
+    /// Splits the thread's CPU since the last rescale over the executors in proportion to their
+    /// wall slices, as a share of the wall time that passed (time between jobs stays uncredited).
+    private func rescale(now: Int64) {
+        let cpu = CPUClock.thread()
+        let cpuDelta = cpu - lastCPU
+        let wall = now - lastRescaleWall
+        lastCPU = cpu
+        lastRescaleWall = now
+        guard wall > 0, cpuDelta > 0, !slices.isEmpty else {
+            slices.removeAll(keepingCapacity: true)
+            return
+        }
+        let totalSlices = slices.values.reduce(Int64(0)) { $0 + $1.wall }
+        // Preemption stretches wall time, never CPU time: scale the slices down to the CPU used.
+        let denominator = Int128(max(wall, totalSlices))
+        for (_, slice) in slices {
+            slice.executor.credit(Int64(Int128(cpuDelta) * Int128(slice.wall) / denominator))
+        }
+        slices.removeAll(keepingCapacity: true)
+    }
+}
