@@ -15,15 +15,22 @@ public struct TraceRequestEncoder: Sendable {
     let scope: ByteBuffer
 
     public init(resource: TempoResource) {
+        let attributes = resource.attributes
         var resourceBuffer = ByteBuffer()
-        for (key, value) in resource.attributes {
-            resourceBuffer.writeLengthPrefix(1, Self.keyValueSize(key, .string(value)))
-            Self.writeKeyValue(key, .string(value), into: &resourceBuffer)
+        resourceBuffer.writeProtobuf(
+            size: attributes.reduce(0) { $0 + Protobuf.fieldSize(payload: Self.keyValueSize($1.0, .string($1.1))) }
+        ) { writer in
+            for (key, value) in attributes {
+                writer.writeLengthPrefix(1, Self.keyValueSize(key, .string(value)))
+                Self.writeKeyValue(key, .string(value), into: &writer)
+            }
         }
         self.resource = resourceBuffer
         var scopeBuffer = ByteBuffer()
-        scopeBuffer.writeStringField(1, resource.scopeName)
-        scopeBuffer.writeStringField(2, resource.scopeVersion)
+        scopeBuffer.writeProtobuf(size: Self.stringFieldSize(resource.scopeName) + Self.stringFieldSize(resource.scopeVersion)) {
+            $0.writeStringField(1, resource.scopeName)
+            $0.writeStringField(2, resource.scopeVersion)
+        }
         self.scope = scopeBuffer
     }
 
@@ -39,34 +46,62 @@ public struct TraceRequestEncoder: Sendable {
 
     /// Encodes the request for `spans`.
     public func encode(_ spans: [FinishedSpan]) -> ByteBuffer {
-        let spanSizes = spans.map(Self.spanSize)
+        // One pass over each span's attributes: their sizes are kept for the writing pass.
+        var attributes: [PlannedAttribute] = []
+        attributes.reserveCapacity(spans.count * 8)
+        let spanSizes = spans.map { Self.spanSize($0, planning: &attributes) }
         let spansBytes = spanSizes.reduce(0) { $0 + Protobuf.fieldSize(payload: $1) }
         let resourceSpans = resourceSpansSize(spansBytes)
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(Protobuf.fieldSize(payload: resourceSpans))
-        buffer.writeLengthPrefix(1, resourceSpans)  // ExportTraceServiceRequest.resource_spans
-        buffer.writeLengthPrefix(1, resource.readableBytes)  // ResourceSpans.resource
-        buffer.writeImmutableBuffer(resource)
-        buffer.writeLengthPrefix(2, Protobuf.fieldSize(payload: scope.readableBytes) + spansBytes)  // ResourceSpans.scope_spans
-        buffer.writeLengthPrefix(1, scope.readableBytes)  // ScopeSpans.scope
-        buffer.writeImmutableBuffer(scope)
-        for (span, size) in zip(spans, spanSizes) {
-            buffer.writeLengthPrefix(2, size)  // ScopeSpans.spans
-            Self.writeSpan(span, into: &buffer)
+        buffer.writeProtobuf(size: Protobuf.fieldSize(payload: resourceSpans)) { writer in
+            writer.writeLengthPrefix(1, resourceSpans)  // ExportTraceServiceRequest.resource_spans
+            writer.writeLengthPrefix(1, resource.readableBytes)  // ResourceSpans.resource
+            writer.writeBytes(resource)
+            writer.writeLengthPrefix(2, Protobuf.fieldSize(payload: scope.readableBytes) + spansBytes)  // ResourceSpans.scope_spans
+            writer.writeLengthPrefix(1, scope.readableBytes)  // ScopeSpans.scope
+            writer.writeBytes(scope)
+            var next = 0
+            for (span, size) in zip(spans, spanSizes) {
+                writer.writeLengthPrefix(2, size)  // ScopeSpans.spans
+                let end = next + span.attributes.count
+                Self.writeSpan(span, attributes: attributes[next..<end], into: &writer)
+                next = end
+            }
         }
         return buffer
     }
 
     // MARK: Span
 
+    /// A span attribute with its sizes, measured once.
+    struct PlannedAttribute {
+        var key: String
+        var value: SpanAttribute
+        var valueSize: Int
+        var keyValueSize: Int
+    }
+
     static func spanSize(_ span: FinishedSpan) -> Int {
+        var ignored: [PlannedAttribute] = []
+        return spanSize(span, planning: &ignored, keep: false)
+    }
+
+    /// The span's encoded size; its attributes and their sizes are appended to `attributes`.
+    static func spanSize(_ span: FinishedSpan, planning attributes: inout [PlannedAttribute], keep: Bool = true) -> Int {
         var size = 18 + 10  // trace_id, span_id
         size += stringFieldSize(span.traceState)
         if span.parentSpanID != nil { size += 10 }
         size += stringFieldSize(span.name)
         size += 2  // kind
         size += fixed64FieldSize(span.startNanoseconds) + fixed64FieldSize(span.endNanoseconds)
-        size += attributesSize(span.attributes)
+        span.attributes.forEach { key, value in
+            let valueSize = anyValueSize(value)
+            let keyValueSize = stringFieldSize(key) + Protobuf.fieldSize(payload: valueSize)
+            size += Protobuf.fieldSize(payload: keyValueSize)
+            if keep {
+                attributes.append(PlannedAttribute(key: key, value: value, valueSize: valueSize, keyValueSize: keyValueSize))
+            }
+        }
         size += varintFieldSize(span.droppedAttributeCount)
         for event in span.events { size += Protobuf.fieldSize(payload: eventSize(event)) }
         size += varintFieldSize(span.droppedEventCount)
@@ -77,7 +112,7 @@ public struct TraceRequestEncoder: Sendable {
         return size
     }
 
-    static func writeSpan(_ span: FinishedSpan, into buffer: inout ByteBuffer) {
+    static func writeSpan(_ span: FinishedSpan, attributes: ArraySlice<PlannedAttribute>, into buffer: inout ProtobufWriter) {
         writeTraceID(1, span.traceID, into: &buffer)
         writeSpanID(2, span.spanID, into: &buffer)
         buffer.writeStringField(3, span.traceState)
@@ -86,7 +121,12 @@ public struct TraceRequestEncoder: Sendable {
         buffer.writeVarintField(6, kindNumber(span.kind))
         buffer.writeFixed64Field(7, span.startNanoseconds)
         buffer.writeFixed64Field(8, span.endNanoseconds)
-        writeAttributes(9, span.attributes, into: &buffer)
+        for attribute in attributes {
+            buffer.writeLengthPrefix(9, attribute.keyValueSize)
+            buffer.writeStringField(1, attribute.key)
+            buffer.writeLengthPrefix(2, attribute.valueSize)
+            writeAnyValue(attribute.value, into: &buffer)
+        }
         buffer.writeVarintField(10, UInt64(span.droppedAttributeCount))
         for event in span.events {
             buffer.writeLengthPrefix(11, eventSize(event))
@@ -147,15 +187,15 @@ public struct TraceRequestEncoder: Sendable {
             + varintFieldSize(link.droppedAttributeCount) + 5
     }
 
-    static func writeTraceID(_ field: UInt64, _ id: TraceID, into buffer: inout ByteBuffer) {
+    static func writeTraceID(_ field: UInt64, _ id: TraceID, into buffer: inout ProtobufWriter) {
         buffer.writeLengthPrefix(field, 16)
-        buffer.writeInteger(id.high, endianness: .big)
-        buffer.writeInteger(id.low, endianness: .big)
+        buffer.writeUInt64(id.high, bigEndian: true)
+        buffer.writeUInt64(id.low, bigEndian: true)
     }
 
-    static func writeSpanID(_ field: UInt64, _ id: SpanID, into buffer: inout ByteBuffer) {
+    static func writeSpanID(_ field: UInt64, _ id: SpanID, into buffer: inout ProtobufWriter) {
         buffer.writeLengthPrefix(field, 8)
-        buffer.writeInteger(id.value, endianness: .big)
+        buffer.writeUInt64(id.value, bigEndian: true)
     }
 
     static func stringFieldSize(_ value: String) -> Int {
@@ -180,7 +220,7 @@ public struct TraceRequestEncoder: Sendable {
         return size
     }
 
-    static func writeAttributes(_ field: UInt64, _ attributes: SpanAttributes, into buffer: inout ByteBuffer) {
+    static func writeAttributes(_ field: UInt64, _ attributes: SpanAttributes, into buffer: inout ProtobufWriter) {
         attributes.forEach { key, value in
             buffer.writeLengthPrefix(field, keyValueSize(key, value))
             writeKeyValue(key, value, into: &buffer)
@@ -191,7 +231,7 @@ public struct TraceRequestEncoder: Sendable {
         stringFieldSize(key) + Protobuf.fieldSize(payload: anyValueSize(value))
     }
 
-    static func writeKeyValue(_ key: String, _ value: SpanAttribute, into buffer: inout ByteBuffer) {
+    static func writeKeyValue(_ key: String, _ value: SpanAttribute, into buffer: inout ProtobufWriter) {
         buffer.writeStringField(1, key)
         buffer.writeLengthPrefix(2, anyValueSize(value))
         writeAnyValue(value, into: &buffer)
@@ -221,14 +261,14 @@ public struct TraceRequestEncoder: Sendable {
         values.reduce(0) { $0 + Protobuf.fieldSize(payload: anyValueSize($1)) }
     }
 
-    static func writeAnyValue(_ value: SpanAttribute, into buffer: inout ByteBuffer) {
+    static func writeAnyValue(_ value: SpanAttribute, into buffer: inout ProtobufWriter) {
         switch value {
         case .string(let text):
             buffer.writeLengthPrefix(1, text.utf8.count)
             buffer.writeString(text)
         case .bool(let flag):
             buffer.writeTag(2, Protobuf.varint)
-            buffer.writeInteger(UInt8(flag ? 1 : 0))
+            buffer.writeByte(flag ? 1 : 0)
         case .int32(let number):
             buffer.writeTag(3, Protobuf.varint)
             buffer.writeVarint(UInt64(bitPattern: Int64(number)))
@@ -237,7 +277,7 @@ public struct TraceRequestEncoder: Sendable {
             buffer.writeVarint(UInt64(bitPattern: number))
         case .double(let number):
             buffer.writeTag(4, Protobuf.fixed64)
-            buffer.writeInteger(number.bitPattern, endianness: .little)
+            buffer.writeUInt64(number.bitPattern, bigEndian: false)
         case .stringArray(let texts): writeArray(texts.map { .string($0) }, into: &buffer)
         case .boolArray(let flags): writeArray(flags.map { .bool($0) }, into: &buffer)
         case .int32Array(let numbers): writeArray(numbers.map { .int32($0) }, into: &buffer)
@@ -250,7 +290,7 @@ public struct TraceRequestEncoder: Sendable {
         }
     }
 
-    static func writeArray(_ values: [SpanAttribute], into buffer: inout ByteBuffer) {
+    static func writeArray(_ values: [SpanAttribute], into buffer: inout ProtobufWriter) {
         buffer.writeLengthPrefix(5, arraySize(values))  // AnyValue.array_value
         for value in values {
             buffer.writeLengthPrefix(1, anyValueSize(value))  // ArrayValue.values
