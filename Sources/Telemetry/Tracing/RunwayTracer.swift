@@ -26,6 +26,7 @@ public final class RunwayTracer: Tracer, Sendable {
     public let counters = TracerCounters()
     let headSampler: HeadSampler
     let tailSampler: TailSampler
+    private let ids = IDGenerator()
     private let sink: @Sendable (FinishedSpan) -> Void
 
     /// - Parameters:
@@ -60,14 +61,14 @@ public final class RunwayTracer: Tracer, Sendable {
         counters.started.add(1, ordering: .relaxed)
         var context = context()
         let parent = context.spanContext
-        var generator = SystemRandomNumberGenerator()
-        let traceID = parent?.traceID ?? TraceID.random(using: &generator)
+        let ids = ids.next(newTrace: parent == nil)
+        let traceID = parent?.traceID ?? ids.traceID!
         let sampled = headSampler.shouldSample(traceID: traceID, parent: parent)
         var flags = parent?.flags ?? .random
         if sampled { flags.insert(.sampled) } else { flags.remove(.sampled) }
         let spanContext = SpanContext(
             traceID: traceID,
-            spanID: SpanID.random(using: &generator),
+            spanID: ids.spanID,
             flags: flags,
             traceState: parent?.traceState ?? ""
         )

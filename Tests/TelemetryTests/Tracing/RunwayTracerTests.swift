@@ -234,3 +234,19 @@ import Tracing
         }
     }
 }
+
+@Suite struct IDGeneratorTests {
+    @Test func idsAreValidAndDoNotRepeat() {
+        let generator = IDGenerator()
+        var traces = Set<TraceID>()
+        var spans = Set<SpanID>()
+        for _ in 0..<100_000 {
+            let (trace, span) = generator.next(newTrace: true)
+            #expect(trace?.isValid == true && span.isValid)
+            traces.insert(trace!)
+            spans.insert(span)
+        }
+        #expect(traces.count == 100_000 && spans.count == 100_000)
+        #expect(generator.next(newTrace: false).traceID == nil)
+    }
+}
