@@ -70,7 +70,10 @@ public final class RunwaySpan: Tracing.Span, Sendable {
         self.isLocalRoot = isLocalRoot
         self.tracer = tracer
         self.isRecording = tracer != nil
-        self.state = Mutex(State(name: name))
+        var state = State(name: name)
+        // Room for a typical span's attributes up front: one allocation instead of one per growth.
+        if tracer != nil { state.attributes.reserveCapacity(8) }
+        self.state = Mutex(state)
     }
 
     public var operationName: String {
@@ -81,6 +84,10 @@ public final class RunwaySpan: Tracing.Span, Sendable {
         }
     }
 
+    /// Setting keeps at most ``SpanLimits/attributeCount`` attributes: keys added past it are
+    /// dropped and counted. A change in place (`span.attributes["k"] = v`) takes the attributes
+    /// out of the span while it runs, so the dictionary is not copied; a concurrent change to the
+    /// same span is merged into it afterwards.
     public var attributes: SpanAttributes {
         get { state.withLock { $0.attributes } }
         set {
@@ -90,6 +97,27 @@ public final class RunwaySpan: Tracing.Span, Sendable {
                 guard !state.ended else { return }
                 var attributes = newValue
                 state.droppedAttributes += SpanLimits.admit(&attributes, previous: state.attributes, count: limit)
+                state.attributes = attributes
+            }
+        }
+        _modify {
+            guard let tracer else {
+                var ignored = SpanAttributes()
+                yield &ignored
+                return
+            }
+            let limit = tracer.configuration.limits.attributeCount
+            // Only a full span can drop keys; then the keys it had are kept to tell new ones apart.
+            var (attributes, previous) = state.withLock { state -> (SpanAttributes, SpanAttributes?) in
+                let taken = state.attributes
+                state.attributes = [:]
+                return (taken, taken.count >= limit ? taken : nil)
+            }
+            yield &attributes
+            state.withLock { state in
+                guard !state.ended else { return }
+                state.droppedAttributes += SpanLimits.admit(&attributes, previous: previous ?? [:], count: limit)
+                if !state.attributes.isEmpty { attributes.merge(state.attributes) }
                 state.attributes = attributes
             }
         }
