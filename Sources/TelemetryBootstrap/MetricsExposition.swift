@@ -1,6 +1,7 @@
 import CoreMetrics
 import Prometheus
 import Synchronization
+import Telemetry
 
 #if canImport(Glibc)
     import Glibc
@@ -134,5 +135,29 @@ struct ProcessMetrics: Sendable {
             if name != [0x2E] && name != [0x2E, 0x2E] { count += 1 }
         }
         return max(0, count - 1)  // the directory handle itself is one of them
+    }
+}
+
+extension TracerCounters.Snapshot {
+    /// What became of ended spans (`runway_tracer_spans_total{outcome}`), and traces the tail
+    /// decision kept (`runway_tracer_traces_kept_total{reason}`). The spans handed on are the
+    /// `spans` pipeline's `enqueued`.
+    func writeMetrics(into text: inout MetricsText) {
+        text.family(
+            "runway_tracer_spans_total",
+            type: "counter",
+            help: "Ended spans by outcome: exported (handed to the span pipeline), discarded_by_tail, dropped_held_full.",
+            samples: [
+                (#"{outcome="exported"}"#, Double(handedToSink)), (#"{outcome="discarded_by_tail"}"#, Double(discardedByTail)),
+                (#"{outcome="dropped_held_full"}"#, Double(droppedHeldFull)),
+            ]
+        )
+        text.family("runway_tracer_spans_held", type: "gauge", help: "Spans held until their local root ends.", samples: [("", Double(held))])
+        text.family(
+            "runway_tracer_traces_kept_total",
+            type: "counter",
+            help: "Traces the tail decision kept whatever the sample ratio: slow root, or an error.",
+            samples: [(#"{reason="slow"}"#, Double(tracesKeptSlow)), (#"{reason="error"}"#, Double(tracesKeptError))]
+        )
     }
 }

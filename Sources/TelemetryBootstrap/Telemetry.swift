@@ -2,8 +2,10 @@ import AsyncHTTPClient
 import Logging
 import LokiPush
 import Metrics
+import Instrumentation
 import ServiceLifecycle
 import Telemetry
+import TempoExport
 
 /// The one entry point `main` calls. Tests never call it: they build handlers and pipelines
 /// directly.
@@ -20,26 +22,50 @@ public enum Telemetry {
         // Metrics first: the pipelines' counters take their handles from the bootstrapped factory.
         let metrics = MetricsExposition()
         MetricsSystem.bootstrap(metrics.factory)
+        let client = exportClient()
+
+        // Traces: every `withSpan` in any module lands in the tracer, kept spans in the pipeline.
+        var spans: BatchingPipeline<TempoExporter, ContinuousClock>? = nil
+        if let tempo = configuration.tempo {
+            let resource = TempoResource(
+                serviceName: configuration.serviceName,
+                serviceVersion: configuration.serviceVersion,
+                instanceID: configuration.instance,
+                environment: configuration.environment
+            )
+            let pipeline = BatchingPipeline(
+                exporter: TempoExporter(client: client, configuration: tempo.exporter, resource: resource),
+                configuration: tempo.batching
+            )
+            let tracer = RunwayTracer(configuration: configuration.tracer) { pipeline.enqueue($0) }
+            InstrumentationSystem.bootstrap(tracer)
+            metrics.addCollector { text in tracer.counters.snapshot.writeMetrics(into: &text) }
+            spans = pipeline
+        }
+
+        // Logs, with trace and span ids from the current span.
         let level = configuration.logLevel
-        guard let loki = configuration.loki else {
+        let provider = Logger.MetadataProvider.multiplex([.tracing] + (metadataProvider.map { [$0] } ?? [])) ?? .tracing
+        var logs: LokiPipelines<ContinuousClock>? = nil
+        if let loki = configuration.loki {
+            let pipelines = LokiPipelines(configuration: lokiPipelines(loki), client: client)
+            let sink = try lokiSink(configuration, loki: loki) { pipelines.enqueue($0) }
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = LokiLogHandler(label: label, sink: sink, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                },
+                metadataProvider: provider
+            )
+            logs = pipelines
+        } else {
             LoggingSystem.bootstrap(
                 { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
-                metadataProvider: metadataProvider
+                metadataProvider: provider
             )
-            return TelemetryService(metrics: metrics, logs: nil, client: nil)
         }
-        let client = exportClient()
-        let pipelines = LokiPipelines(configuration: lokiPipelines(loki), client: client)
-        let sink = try lokiSink(configuration, loki: loki) { pipelines.enqueue($0) }
-        LoggingSystem.bootstrap(
-            { label, provider in
-                var handler = LokiLogHandler(label: label, sink: sink, metadataProvider: provider)
-                handler.logLevel = level
-                return handler
-            },
-            metadataProvider: metadataProvider
-        )
-        return TelemetryService(metrics: metrics, logs: pipelines, client: client)
+        return TelemetryService(metrics: metrics, logs: logs, spans: spans, client: client)
     }
 
     /// The HTTP client of the exporters: never traced, so telemetry's own pushes make no spans
@@ -84,20 +110,30 @@ public final class TelemetryService: Service, Sendable {
     public let metrics: MetricsExposition
     /// The Loki pipelines, when logs go to Loki.
     public let logs: LokiPipelines<ContinuousClock>?
-    private let client: HTTPClient?
+    /// The span pipeline, when spans go to Tempo.
+    public let spans: BatchingPipeline<TempoExporter, ContinuousClock>?
+    private let client: HTTPClient
 
-    init(metrics: MetricsExposition, logs: LokiPipelines<ContinuousClock>?, client: HTTPClient?) {
+    init(
+        metrics: MetricsExposition,
+        logs: LokiPipelines<ContinuousClock>?,
+        spans: BatchingPipeline<TempoExporter, ContinuousClock>?,
+        client: HTTPClient
+    ) {
         self.metrics = metrics
         self.logs = logs
+        self.spans = spans
         self.client = client
     }
 
+    /// Runs the pipelines until graceful shutdown, when each makes its final flush within its
+    /// deadline; then closes the exporters' HTTP client.
     public func run() async throws {
-        if let logs {
-            await logs.run()
-        } else {
-            try? await gracefulShutdown()
+        await withDiscardingTaskGroup { group in
+            if let logs { group.addTask { await logs.run() } }
+            if let spans { group.addTask { await spans.run() } }
+            if logs == nil && spans == nil { group.addTask { try? await gracefulShutdown() } }
         }
-        try await client?.shutdown()
+        try await client.shutdown()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Telemetry
+import TempoExport
 
 /// What ``Telemetry/bootstrap(_:metadataProvider:)`` sets up: where logs go, and how they are
 /// labelled and batched. Every setting has a documented default and an environment variable.
@@ -15,6 +16,14 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level = .info
     /// Where logs go: Loki when set, else JSON lines on stdout.
     public var loki: Loki?
+    /// Where spans go (`TEMPO_URL`, `TEMPO_TENANT`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_*`); unset
+    /// means no tracer is installed. See ``TempoConfiguration``.
+    public var tempo: TempoConfiguration?
+    /// Sampling (`OTEL_TRACES_SAMPLER_ARG`, `RUNWAY_TRACE_SLOW_THRESHOLD_MS`,
+    /// `RUNWAY_TRACE_KEEP_ERRORS`) and span limits (`OTEL_SPAN_*`). See ``TracerConfiguration``.
+    public var tracer = TracerConfiguration()
+    /// `service.version` of the span resource.
+    public var serviceVersion = "0.1.0"
 
     public struct Loki: Sendable, Equatable {
         /// Loki's base URL. `LOKI_URL`.
@@ -55,6 +64,11 @@ public struct TelemetryConfiguration: Sendable, Equatable {
         ) {
             logLevel = v
         }
+        if try environment.baseURL("TEMPO_URL", example: "http://127.0.0.1:4318") != nil {
+            tempo = TempoConfiguration(environment: variables)
+            tempo?.batching.name = "spans"
+        }
+        tracer = TracerConfiguration(environment: variables)
         if let url = try environment.baseURL("LOKI_URL", example: "http://127.0.0.1:3100") { loki = Loki(url: url) }
         guard var loki else { return }
         if let v = environment.string("LOKI_TENANT") { loki.tenant = v }

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import InMemoryTracing
+import Synchronization
+import Telemetry
 import Testing
 import Tracing
 
@@ -46,5 +48,30 @@ import Tracing
                 #expect(!"\(value)".contains("secret-doc-42"), "\(span.operationName) \(name)")
             }
         }
+    }
+
+    @Test func runwaysTracerContinuesAW3CTraceparentAndExportsTheRequestsSpans() async throws {
+        let exported = Mutex<[FinishedSpan]>([])
+        let tracer = RunwayTracer(configuration: TracerConfiguration()) { span in exported.withLock { $0.append(span) } }
+        let app = try await TestApp(tracer: tracer)
+        let (_, key) = try await app.makeTenant()
+        try await app.withPublicClient { client in
+            _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"w3c"}"#)
+            exported.withLock { $0.removeAll() }
+            var headers = HTTPFields()
+            headers[HTTPField.Name("traceparent")!] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+            let response = try await client.send(.put, "/v1/collections/w3c/documents/d1", key: key, json: "{}", headers: headers)
+            #expect(response.status == .created)
+        }
+        let spans = exported.withLock { $0 }
+        let server = try #require(spans.first { $0.kind == .server })
+        #expect(server.name == "PUT /v1/collections/{collection}/documents/{id}")
+        #expect(server.traceID.description == "4bf92f3577b34da6a3ce929d0e0e4736")
+        #expect(server.parentSpanID?.description == "00f067aa0ba902b7")
+        #expect(server.hasRemoteParent)
+        let children = spans.filter { $0.kind == .client }
+        #expect(children.map(\.name) == ["SELECT api_keys", "UPSERT documents"])
+        #expect(children.allSatisfy { $0.parentSpanID == server.spanID && $0.traceID == server.traceID })
+        #expect(tracer.counters.snapshot.isBalanced)
     }
 }

@@ -9,6 +9,10 @@ public enum ExportResult: Sendable, Equatable {
     case retryable(retryAfter: String?)
     /// The request was too large (413): the pipeline sends the halves separately.
     case tooLarge
+    /// The backend accepted the batch but refused `rejected` of its entries for good (OTLP's
+    /// `partial_success`): those are counted as dropped for `reason`, the rest as sent, and the
+    /// batch is never retried.
+    case partiallyDelivered(rejected: Int, reason: DropReason)
 }
 
 /// Sends batches to one backend. The pipeline owns batching, retries and accounting; the
@@ -33,6 +37,18 @@ public struct BatchingConfiguration: Sendable, Equatable {
     /// Default 5 s.
     public var shutdownDeadline: Duration = .seconds(5)
     public var retry = RetryPolicy()
+    /// Entries the buffer may hold besides the byte bound; when full, the oldest are dropped
+    /// (`buffer_full`). OTel's `maxQueueSize`. Default nil: bounded by bytes only.
+    public var maximumBufferEntries: Int? = nil
+    /// Largest batch in entries besides the byte bound; that many waiting sends at once.
+    /// OTel's `maxExportBatchSize`. Default nil: bounded by bytes only.
+    public var maximumBatchEntries: Int? = nil
+    /// Exports in flight at once. Default 1 (each export waits for the previous one).
+    public var maximumConcurrentExports = 1
+    /// Longest one batch may take, retries and their waits included; a retry that would end
+    /// later drops the batch (`export_timeout`). OTel's `exportTimeoutMillis`. Default nil: bounded
+    /// by the retry policy only.
+    public var exportTimeout: Duration? = nil
 
     public init() {}
 }

@@ -31,7 +31,9 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         self.exporter = exporter
         self.configuration = configuration
         self.clock = clock
-        self.buffer = Mutex(BoundedBuffer(capacityBytes: configuration.maximumBufferBytes))
+        self.buffer = Mutex(
+            BoundedBuffer(capacityBytes: configuration.maximumBufferBytes, capacityEntries: configuration.maximumBufferEntries)
+        )
         (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -39,7 +41,10 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     public func enqueue(_ entry: Entry, size: Int) {
         let (stored, droppedOldest, batchReady) = buffer.withLock { buffer in
             guard let dropped = buffer.append(entry, size: size) else { return (false, 0, false) }
-            return (true, dropped, buffer.bytes >= configuration.maximumBatchBytes)
+            return (
+                true, dropped,
+                buffer.bytes >= configuration.maximumBatchBytes || buffer.count >= configuration.maximumBatchEntries ?? Int.max
+            )
         }
         guard stored else {
             counters.refused(1, reason: .tooLarge)
@@ -97,15 +102,42 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         case deadlinePassed(C.Instant)
     }
 
+    private func takeBatch() -> [SizedEntry] {
+        buffer.withLock {
+            $0.removeSizedBatch(maxBytes: configuration.maximumBatchBytes, maxEntries: configuration.maximumBatchEntries)
+        }
+    }
+
     /// Sends everything buffered now; false if it was interrupted (the rest went back).
     private func sendBuffered(deadline: C.Instant?) async -> Bool {
-        while true {
-            let batch = buffer.withLock { $0.removeSizedBatch(maxBytes: configuration.maximumBatchBytes) }
-            guard !batch.isEmpty else { return true }
-            let unsettled = await send(batch, deadline: deadline)
-            guard unsettled.isEmpty else {
-                buffer.withLock { $0.prepend(unsettled) }
-                return false
+        guard configuration.maximumConcurrentExports > 1 else {
+            while true {
+                let batch = takeBatch()
+                guard !batch.isEmpty else { return true }
+                let unsettled = await send(batch, deadline: deadline)
+                guard unsettled.isEmpty else {
+                    buffer.withLock { $0.prepend(unsettled) }
+                    return false
+                }
+            }
+        }
+        // Up to `maximumConcurrentExports` batches in flight; a finished one makes room for the next.
+        return await withTaskGroup(of: [SizedEntry].self) { group in
+            var inFlight = 0
+            var interrupted = false
+            while true {
+                while !interrupted, inFlight < configuration.maximumConcurrentExports {
+                    let batch = takeBatch()
+                    guard !batch.isEmpty else { break }
+                    inFlight += 1
+                    group.addTask { await self.send(batch, deadline: deadline) }
+                }
+                guard let unsettled = await group.next() else { return !interrupted }
+                inFlight -= 1
+                if !unsettled.isEmpty {
+                    buffer.withLock { $0.prepend(unsettled) }
+                    interrupted = true
+                }
             }
         }
     }
@@ -129,6 +161,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         var generator = SystemRandomNumberGenerator()
         while let current = pending.popLast() {
             var retry = 0
+            let exportDeadline = configuration.exportTimeout.map { clock.now.advanced(by: $0) }
             attempts: while true {
                 func unsettled() -> [SizedEntry] { current + pending.reversed().flatMap { $0 } }
                 if Task.isCancelled { return unsettled() }
@@ -141,6 +174,9 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
                     break attempts
                 case .rejected(let reason):
                     counters.dropped(current.count, reason: reason)
+                    break attempts
+                case .partiallyDelivered(let rejected, let reason):
+                    counters.partiallySent(current.count, rejected: rejected, reason: reason)
                     break attempts
                 case .tooLarge:
                     if current.count == 1 {
@@ -159,6 +195,10 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
                         break attempts
                     }
                     let delay = configuration.retry.delay(retry: retry, retryAfter: retryAfter, using: &generator)
+                    if let exportDeadline, clock.now.advanced(by: delay) > exportDeadline {
+                        counters.dropped(current.count, reason: .exportTimeout)
+                        break attempts
+                    }
                     if let deadline, clock.now.advanced(by: delay) > deadline {
                         counters.dropped(unsettled().count, reason: .shutdown)
                         return []

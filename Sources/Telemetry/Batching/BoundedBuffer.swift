@@ -6,12 +6,16 @@ import DequeModule
 /// pipeline's ``PipelineCounters``.
 public struct BoundedBuffer<Element> {
     public let capacityBytes: Int
+    /// The most entries it holds (nil: bounded by bytes only).
+    public let capacityEntries: Int?
     public private(set) var bytes = 0
     private var entries = Deque<(element: Element, size: Int)>()
 
-    public init(capacityBytes: Int) {
+    public init(capacityBytes: Int, capacityEntries: Int? = nil) {
         precondition(capacityBytes > 0, "a buffer needs room")
+        precondition((capacityEntries ?? 1) > 0, "a buffer needs room")
         self.capacityBytes = capacityBytes
+        self.capacityEntries = capacityEntries
     }
 
     public var count: Int { entries.count }
@@ -22,7 +26,8 @@ public struct BoundedBuffer<Element> {
     public mutating func append(_ element: Element, size: Int) -> Int? {
         guard size <= capacityBytes else { return nil }
         var dropped = 0
-        while bytes + size > capacityBytes, let oldest = entries.popFirst() {
+        let maximumEntries = capacityEntries ?? Int.max
+        while bytes + size > capacityBytes || entries.count >= maximumEntries, let oldest = entries.popFirst() {
             bytes -= oldest.size
             dropped += 1
         }
@@ -31,17 +36,18 @@ public struct BoundedBuffer<Element> {
         return dropped
     }
 
-    /// Removes and returns the oldest entries whose sizes add up to at most `maxBytes` (always at
-    /// least one entry when the buffer is not empty).
+    /// Removes and returns the oldest entries whose sizes add up to at most `maxBytes`, and at most
+    /// `maxEntries` of them (always at least one entry when the buffer is not empty).
     public mutating func removeBatch(maxBytes: Int) -> [Element] {
         removeSizedBatch(maxBytes: maxBytes).map(\.element)
     }
 
     /// ``removeBatch(maxBytes:)`` with each entry's size, so a batch can be put back.
-    public mutating func removeSizedBatch(maxBytes: Int) -> [(element: Element, size: Int)] {
+    public mutating func removeSizedBatch(maxBytes: Int, maxEntries: Int? = nil) -> [(element: Element, size: Int)] {
         var batch: [(element: Element, size: Int)] = []
         var batchBytes = 0
-        while let first = entries.first, batch.isEmpty || batchBytes + first.size <= maxBytes {
+        let maximumEntries = maxEntries ?? Int.max
+        while let first = entries.first, batch.isEmpty || (batchBytes + first.size <= maxBytes && batch.count < maximumEntries) {
             entries.removeFirst()
             bytes -= first.size
             batchBytes += first.size

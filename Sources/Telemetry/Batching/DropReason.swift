@@ -25,4 +25,6 @@ public struct DropReason: Hashable, Sendable, CustomStringConvertible {
     public static let shutdown = DropReason("shutdown")
     /// Every allowed retry failed.
     public static let retriesExhausted = DropReason("retries_exhausted")
+    /// The next retry would have ended past the export timeout.
+    public static let exportTimeout = DropReason("export_timeout")
 }

@@ -60,6 +60,19 @@ public final class PipelineCounters: Sendable {
         }
     }
 
+    /// Of `count` buffered entries, the backend took all but `rejected`, which it refused for
+    /// `reason` (one consistent step).
+    public func partiallySent(_ count: Int, rejected: Int, reason: DropReason) {
+        let rejected = min(max(rejected, 0), count)
+        state.withLock {
+            $0.sent += count - rejected
+            if rejected > 0 { $0.dropped[reason, default: 0] += rejected }
+            $0.buffered -= count
+            metrics?.sent(count - rejected)
+            if rejected > 0 { metrics?.dropped(rejected, reason: reason, wasBuffered: true) }
+        }
+    }
+
     /// `count` buffered entries were dropped for `reason`.
     public func dropped(_ count: Int, reason: DropReason) {
         guard count > 0 else { return }

@@ -6,8 +6,8 @@ import Synchronization
 /// - `runway_telemetry_enqueued_total`, `runway_telemetry_sent_total`,
 ///   `runway_telemetry_dropped_total{reason, class}` (counters) and `runway_telemetry_buffered`
 ///   (a gauge), which balance as the ``PipelineCounters`` do;
-/// - `runway_telemetry_export_requests_total{outcome}` (`delivered`, `rejected`, `retryable`,
-///   `too_large`) and `runway_telemetry_export_duration_seconds` (a histogram).
+/// - `runway_telemetry_export_requests_total{outcome}` (`delivered`, `partially_delivered`,
+///   `rejected`, `retryable`, `too_large`) and `runway_telemetry_export_duration_seconds` (a histogram).
 ///
 /// Several pipelines may share a name (one per Loki tenant, say): the series are increments, so
 /// they add up.
@@ -65,6 +65,7 @@ final class PipelineMetrics: Sendable {
         let outcome: String
         switch result {
         case .delivered: outcome = "delivered"
+        case .partiallyDelivered: outcome = "partially_delivered"
         case .rejected: outcome = "rejected"
         case .retryable: outcome = "retryable"
         case .tooLarge: outcome = "too_large"

@@ -1,0 +1,225 @@
+import Instrumentation
+import Synchronization
+import Tracing
+
+/// A span of the ``RunwayTracer``. Its mutable state sits behind one lock; ending it hands the
+/// finished span to the tracer (once: later calls are ignored).
+public final class RunwaySpan: Tracing.Span, Sendable {
+    public let context: ServiceContext
+    /// This span's ids and flags (the flags as decided at start).
+    public let spanContext: SpanContext
+    let parentSpanID: SpanID?
+    let hasRemoteParent: Bool
+    let kind: SpanKind
+    let startNanoseconds: UInt64
+    let isSampled: Bool
+    /// The held local trace this span belongs to (unsampled but recorded for the tail decision).
+    let localTrace: LocalTrace?
+    let isLocalRoot: Bool
+    public let isRecording: Bool
+    private let tracer: RunwayTracer?
+    private let state: Mutex<State>
+
+    struct State {
+        var name: String
+        var attributes: SpanAttributes = [:]
+        var droppedAttributes = 0
+        var events: [FinishedSpan.Event] = []
+        var droppedEvents = 0
+        var links: [FinishedSpan.Link] = []
+        var droppedLinks = 0
+        var status: SpanStatus? = nil
+        var ended = false
+
+        /// Appends to a bounded list of a span still open; past `limit`, counts it as dropped.
+        mutating func append<Item>(
+            _ item: Item,
+            to list: WritableKeyPath<State, [Item]>,
+            limit: Int,
+            droppedCount: WritableKeyPath<State, Int>
+        ) {
+            guard !ended else { return }
+            if self[keyPath: list].count < limit {
+                self[keyPath: list].append(item)
+            } else {
+                self[keyPath: droppedCount] += 1
+            }
+        }
+    }
+
+    init(
+        name: String,
+        context: ServiceContext,
+        spanContext: SpanContext,
+        parentSpanID: SpanID?,
+        hasRemoteParent: Bool,
+        kind: SpanKind,
+        startNanoseconds: UInt64,
+        localTrace: LocalTrace?,
+        isLocalRoot: Bool,
+        tracer: RunwayTracer?
+    ) {
+        self.context = context
+        self.spanContext = spanContext
+        self.parentSpanID = parentSpanID
+        self.hasRemoteParent = hasRemoteParent
+        self.kind = kind
+        self.startNanoseconds = startNanoseconds
+        self.isSampled = spanContext.isSampled
+        self.localTrace = localTrace
+        self.isLocalRoot = isLocalRoot
+        self.tracer = tracer
+        self.isRecording = tracer != nil
+        var state = State(name: name)
+        // Room for a typical span's attributes up front: one allocation instead of one per growth.
+        if tracer != nil { state.attributes.reserveCapacity(8) }
+        self.state = Mutex(state)
+    }
+
+    public var operationName: String {
+        get { state.withLock { $0.name } }
+        set {
+            guard isRecording else { return }
+            state.withLock { if !$0.ended { $0.name = newValue } }
+        }
+    }
+
+    /// Setting keeps at most ``SpanLimits/attributeCount`` attributes: keys added past it are
+    /// dropped and counted. A change in place (`span.attributes["k"] = v`) takes the attributes
+    /// out of the span while it runs, so the dictionary is not copied; a concurrent change to the
+    /// same span is merged into it afterwards.
+    public var attributes: SpanAttributes {
+        get { state.withLock { $0.attributes } }
+        set {
+            guard let tracer else { return }
+            let limit = tracer.configuration.limits.attributeCount
+            state.withLock { state in
+                guard !state.ended else { return }
+                var attributes = newValue
+                state.droppedAttributes += SpanLimits.admit(&attributes, previous: state.attributes, count: limit)
+                state.attributes = attributes
+            }
+        }
+        _modify {
+            guard let tracer else {
+                var ignored = SpanAttributes()
+                yield &ignored
+                return
+            }
+            let limit = tracer.configuration.limits.attributeCount
+            // Only a full span can drop keys; then the keys it had are kept to tell new ones apart.
+            var (attributes, previous) = state.withLock { state -> (SpanAttributes, SpanAttributes?) in
+                let taken = state.attributes
+                state.attributes = [:]
+                return (taken, taken.count >= limit ? taken : nil)
+            }
+            yield &attributes
+            state.withLock { state in
+                guard !state.ended else { return }
+                state.droppedAttributes += SpanLimits.admit(&attributes, previous: previous ?? [:], count: limit)
+                if !state.attributes.isEmpty { attributes.merge(state.attributes) }
+                state.attributes = attributes
+            }
+        }
+    }
+
+    /// OpenTelemetry's rule: an `ok` status is final; an error's message is kept.
+    public func setStatus(_ status: SpanStatus) {
+        guard isRecording else { return }
+        state.withLock { state in
+            guard !state.ended, state.status?.code != .ok else { return }
+            state.status = status.code == .ok ? SpanStatus(code: .ok) : status
+        }
+    }
+
+    public func addEvent(_ event: SpanEvent) {
+        guard let tracer else { return }
+        let limits = tracer.configuration.limits
+        var attributes = event.attributes
+        let dropped = SpanLimits.admit(&attributes, previous: [:], count: limits.attributesPerEvent)
+        let recorded = FinishedSpan.Event(
+            name: event.name,
+            timeNanoseconds: event.nanosecondsSinceEpoch,
+            attributes: attributes,
+            droppedAttributeCount: dropped
+        )
+        state.withLock { $0.append(recorded, to: \.events, limit: limits.eventCount, droppedCount: \.droppedEvents) }
+    }
+
+    /// Records an `exception` event (OpenTelemetry semantic conventions); the status is left to
+    /// the caller (`withSpan` sets error when the operation throws).
+    public func recordError<Instant: TracerInstant>(
+        _ error: any Error,
+        attributes: SpanAttributes,
+        at instant: @autoclosure () -> Instant
+    ) {
+        guard isRecording else { return }
+        var eventAttributes: SpanAttributes = [
+            "exception.type": .string(String(describing: type(of: error))),
+            "exception.message": .string(String(describing: error)),
+        ]
+        eventAttributes.merge(attributes)
+        addEvent(SpanEvent(name: "exception", at: instant(), attributes: eventAttributes))
+    }
+
+    public func addLink(_ link: SpanLink) {
+        guard let tracer, let linked = link.context.spanContext else { return }
+        let limits = tracer.configuration.limits
+        var attributes = link.attributes
+        let dropped = SpanLimits.admit(&attributes, previous: [:], count: limits.attributesPerLink)
+        let recorded = FinishedSpan.Link(
+            traceID: linked.traceID,
+            spanID: linked.spanID,
+            traceState: linked.traceState,
+            flags: linked.flags,
+            isRemote: linked.isRemote,
+            attributes: attributes,
+            droppedAttributeCount: dropped
+        )
+        state.withLock { $0.append(recorded, to: \.links, limit: limits.linkCount, droppedCount: \.droppedLinks) }
+    }
+
+    public func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        guard let tracer else { return }
+        let taken = state.withLock { state -> State? in
+            guard !state.ended else { return nil }
+            state.ended = true
+            defer {
+                state.attributes = [:]
+                state.events = []
+                state.links = []
+            }
+            return state
+        }
+        guard let taken else { return }
+        let limits = tracer.configuration.limits
+        let finished = FinishedSpan(
+            traceID: spanContext.traceID,
+            spanID: spanContext.spanID,
+            parentSpanID: parentSpanID,
+            traceState: spanContext.traceState,
+            name: taken.name,
+            kind: kind,
+            startNanoseconds: startNanoseconds,
+            endNanoseconds: instant().nanosecondsSinceEpoch,
+            attributes: limits.bounded(taken.attributes),
+            droppedAttributeCount: taken.droppedAttributes,
+            events: taken.events.map { event in
+                var event = event
+                event.attributes = limits.bounded(event.attributes)
+                return event
+            },
+            droppedEventCount: taken.droppedEvents,
+            links: taken.links.map { link in
+                var link = link
+                link.attributes = limits.bounded(link.attributes)
+                return link
+            },
+            droppedLinkCount: taken.droppedLinks,
+            status: taken.status,
+            flags: spanContext.flags,
+            hasRemoteParent: hasRemoteParent
+        )
+        tracer.ended(finished, of: self)
+    }
+}

@@ -1,0 +1,158 @@
+import Instrumentation
+import Tracing
+
+/// A W3C trace id: 16 bytes, held as two big-endian halves (`high` is bytes 0-7).
+public struct TraceID: Hashable, Sendable, CustomStringConvertible {
+    public var high: UInt64
+    public var low: UInt64
+
+    public init(high: UInt64, low: UInt64) {
+        self.high = high
+        self.low = low
+    }
+
+    /// A random, valid (not all-zero) id.
+    public static func random(using generator: inout some RandomNumberGenerator) -> TraceID {
+        while true {
+            let id = TraceID(high: generator.next(), low: generator.next())
+            if id.isValid { return id }
+        }
+    }
+
+    /// All-zero ids are invalid (W3C Trace Context, OTLP).
+    public var isValid: Bool { high != 0 || low != 0 }
+
+    /// Parses 32 lowercase hex digits; nil for anything else (uppercase included).
+    public init?(hex: some StringProtocol) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 32, let high = HexCoding.parse(utf8[0..<16]), let low = HexCoding.parse(utf8[16..<32]) else {
+            return nil
+        }
+        self.init(high: high, low: low)
+    }
+
+    /// 32 lowercase hex digits.
+    public var description: String { HexCoding.format(high) + HexCoding.format(low) }
+
+    /// The 16 bytes, in wire order.
+    public var bytes: [UInt8] { HexCoding.bytes(high) + HexCoding.bytes(low) }
+}
+
+/// A W3C span (parent) id: 8 bytes, held big-endian.
+public struct SpanID: Hashable, Sendable, CustomStringConvertible {
+    public var value: UInt64
+
+    public init(_ value: UInt64) { self.value = value }
+
+    /// A random, valid (not zero) id.
+    public static func random(using generator: inout some RandomNumberGenerator) -> SpanID {
+        while true {
+            let value: UInt64 = generator.next()
+            if value != 0 { return SpanID(value) }
+        }
+    }
+
+    public var isValid: Bool { value != 0 }
+
+    /// Parses 16 lowercase hex digits; nil for anything else.
+    public init?(hex: some StringProtocol) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 16, let value = HexCoding.parse(utf8[...]) else { return nil }
+        self.init(value)
+    }
+
+    /// 16 lowercase hex digits.
+    public var description: String { HexCoding.format(value) }
+
+    /// The 8 bytes, in wire order.
+    public var bytes: [UInt8] { HexCoding.bytes(value) }
+}
+
+/// W3C trace flags. Only the bits this version of the spec defines are kept.
+public struct TraceFlags: OptionSet, Hashable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+    /// The caller may have recorded (and exported) this trace.
+    public static let sampled = TraceFlags(rawValue: 0x01)
+    /// The right-most 7 bytes of the trace id are random (Trace Context Level 2).
+    public static let random = TraceFlags(rawValue: 0x02)
+    /// Every bit defined today.
+    public static let known: TraceFlags = [.sampled, .random]
+}
+
+/// What identifies a span across processes: ids, flags, `tracestate`, and whether it came from
+/// another process.
+public struct SpanContext: Hashable, Sendable {
+    public var traceID: TraceID
+    public var spanID: SpanID
+    public var flags: TraceFlags
+    /// The `tracestate` list, normalised; empty when there is none.
+    public var traceState: String
+    /// True when it was extracted from an incoming request (the span lives in another process).
+    public var isRemote: Bool
+
+    public init(traceID: TraceID, spanID: SpanID, flags: TraceFlags, traceState: String = "", isRemote: Bool = false) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.flags = flags
+        self.traceState = traceState
+        self.isRemote = isRemote
+    }
+
+    public var isSampled: Bool { flags.contains(.sampled) }
+}
+
+enum SpanContextKey: ServiceContextKey {
+    typealias Value = SpanContext
+    static var nameOverride: String? { "span-context" }
+}
+
+extension ServiceContext {
+    /// The current span's context (or an extracted remote parent's), if any.
+    public var spanContext: SpanContext? {
+        get { self[SpanContextKey.self] }
+        set { self[SpanContextKey.self] = newValue }
+    }
+}
+
+enum HexCoding {
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    static func format(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            for index in 0..<16 {
+                buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xF)]
+            }
+            return 16
+        }
+    }
+
+    static func format(_ value: UInt8) -> String {
+        String(unsafeUninitializedCapacity: 2) { buffer in
+            buffer[0] = digits[Int(value >> 4)]
+            buffer[1] = digits[Int(value & 0xF)]
+            return 2
+        }
+    }
+
+    /// Lowercase hex digits only, at most 16 of them.
+    static func parse(_ utf8: ArraySlice<UInt8>) -> UInt64? {
+        guard !utf8.isEmpty, utf8.count <= 16 else { return nil }
+        var value: UInt64 = 0
+        for byte in utf8 {
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            value = value << 4 | UInt64(digit)
+        }
+        return value
+    }
+
+    static func bytes(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * $0)) }
+    }
+}
