@@ -10,7 +10,10 @@ let package = Package(
     name: "runway",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "runway", targets: ["App"])
+        .executable(name: "runway", targets: ["App"]),
+        // For the separate benchmark package in Benchmarks/ (not used by the service itself).
+        .library(name: "Telemetry", targets: ["Telemetry"]),
+        .library(name: "LokiPush", targets: ["LokiPush"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -52,7 +52,7 @@ public struct LokiExporter: BatchExporter {
     public func export(_ batch: [LokiRecord]) async -> ExportResult {
         let body: ByteBuffer
         do {
-            body = try Snappy.compress(PushRequestEncoder.encode(Self.streams(batch)))
+            body = try Self.body(for: batch)
         } catch {
             return .rejected(.rejected("encoding"))
         }
@@ -82,6 +82,11 @@ public struct LokiExporter: BatchExporter {
         } catch {
             return .retryable(retryAfter: nil)
         }
+    }
+
+    /// The request body for `batch`: streams grouped and sorted, `PushRequest` protobuf, snappy.
+    public static func body(for batch: [LokiRecord]) throws -> ByteBuffer {
+        try Snappy.compress(PushRequestEncoder.encode(streams(batch)))
     }
 
     /// Groups records into streams (in order of first appearance), sorts each stream by time, and

@@ -24,7 +24,8 @@ public struct LokiLabels: Hashable, Sendable {
     /// `[a-zA-Z_][a-zA-Z0-9_]*`, and not the reserved `__` prefix.
     public static func isValidName(_ name: String) -> Bool {
         let utf8 = name.utf8
-        guard let first = utf8.first, !name.hasPrefix("__") else { return false }
+        // Bytes, not `hasPrefix`: this runs for every metadata key of every log call.
+        guard let first = utf8.first, !(first == 0x5F && utf8.dropFirst().first == 0x5F) else { return false }
         func isLetter(_ b: UInt8) -> Bool { (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F }
         return isLetter(first) && utf8.dropFirst().allSatisfy { isLetter($0) || ($0 >= 0x30 && $0 <= 0x39) }
     }

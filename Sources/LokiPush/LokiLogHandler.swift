@@ -25,17 +25,39 @@ public struct LokiLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let merged = mergedMetadata(of: event)
+        let provided = metadataProvider?.get()
         var pairs: [(name: String, value: String)] = []
-        pairs.reserveCapacity(merged.count + 4)
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
-            pairs.append((Self.metadataName(key), Self.render(value)))
+        if metadata.isEmpty && provided?.isEmpty ?? true {
+            // The usual case, only the call's own metadata: no merged copy of the dictionary.
+            let explicit = event.metadata ?? [:]
+            pairs.reserveCapacity(explicit.count + 4)
+            for (key, value) in explicit { pairs.append((key, Self.render(value))) }
+        } else {
+            let merged = mergedMetadata(of: event, provided: provided)
+            pairs.reserveCapacity(merged.count + 4)
+            for (key, value) in merged { pairs.append((key, Self.render(value))) }
+        }
+        // Sorted by the keys as given (they are unique), then renamed in place: one array.
+        pairs.sort { $0.name < $1.name }
+        for index in pairs.indices where !LokiLabels.isValidName(pairs[index].name) {
+            pairs[index].name = Self.metadataName(pairs[index].name)
         }
         pairs.append(("logger", label))
         pairs.append(("source", event.source))
-        pairs.append(("location", "\(Self.fileName(event.file)):\(event.line)"))
+        pairs.append(("location", Self.location(file: event.file, line: event.line)))
         if let error = event.error { pairs.append(("error", String(describing: error))) }
         sink.write(level: event.level, message: event.message.description, metadata: pairs)
+    }
+
+    /// `File.swift:42`, built in one string.
+    static func location(file: String, line: UInt) -> String {
+        let name = fileName(file)
+        var text = ""
+        text.reserveCapacity(name.utf8.count + 6)
+        text += name
+        text += ":"
+        text += String(line)
+        return text
     }
 
     /// Structured metadata names follow label-name rules: other characters become `_`.
@@ -61,6 +83,10 @@ public struct LokiLogHandler: LogHandler {
     }
 
     static func fileName(_ path: String) -> Substring {
-        path.split(separator: "/").last ?? Substring(path)
+        // The part after the last "/" (no array of parts); a path ending in "/" as before.
+        if let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")), path.utf8.index(after: slash) != path.endIndex {
+            return path[path.utf8.index(after: slash)...]
+        }
+        return path.split(separator: "/").last ?? Substring(path)
     }
 }

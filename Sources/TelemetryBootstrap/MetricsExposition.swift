@@ -152,7 +152,12 @@ extension TracerCounters.Snapshot {
                 (#"{outcome="dropped_held_full"}"#, Double(droppedHeldFull)),
             ]
         )
-        text.family("runway_tracer_spans_held", type: "gauge", help: "Spans held until their local root ends.", samples: [("", Double(held))])
+        text.family(
+            "runway_tracer_spans_held",
+            type: "gauge",
+            help: "Spans held until their local root ends.",
+            samples: [("", Double(held))]
+        )
         text.family(
             "runway_tracer_traces_kept_total",
             type: "counter",

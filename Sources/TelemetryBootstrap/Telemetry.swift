@@ -1,8 +1,8 @@
 import AsyncHTTPClient
+import Instrumentation
 import Logging
 import LokiPush
 import Metrics
-import Instrumentation
 import ServiceLifecycle
 import Telemetry
 import TempoExport

@@ -1,0 +1,91 @@
+import Benchmark
+import Logging
+import LokiPush
+import Telemetry
+
+// The caller's cost of one `logger.info` through `LokiLogHandler`: level check, metadata merge,
+// the sink's limits, and the pipeline's enqueue (a lock and an append). The record is taken away
+// by the pipeline's own task, as in the service.
+
+/// Delivers every batch at once without encoding it: only the caller's side is measured.
+struct DiscardingExporter: BatchExporter {
+    func export(_ batch: [LokiRecord]) async -> ExportResult { .delivered }
+}
+
+/// Never delivers: Loki is down (the pipeline retries with backoff and drops the oldest).
+struct DownExporter: BatchExporter {
+    func export(_ batch: [LokiRecord]) async -> ExportResult { .retryable(retryAfter: nil) }
+}
+
+func makeLogger<E: BatchExporter<LokiRecord>>(exporter: E) -> (Logger, BatchingPipeline<E, ContinuousClock>) {
+    let pipeline = BatchingPipeline(exporter: exporter)
+    let options = LokiSink.Options(labels: ["service_name": "runway", "env": "production", "instance": "runway-7f9c4d-2"])
+    let sink = try! LokiSink(options: options) { record in pipeline.enqueue(record, size: record.size) }
+    let logger = Logger(label: "runway.access") { LokiLogHandler(label: $0, sink: sink) }
+    return (logger, pipeline)
+}
+
+let benchmarks: @Sendable () -> Void = {
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, .peakMemoryResident],
+        maxDuration: .seconds(5),
+        maxIterations: 1_000_000
+    )
+
+    let (logger, pipeline) = makeLogger(exporter: DiscardingExporter())
+    let drain = Task { await pipeline.run() }
+    _ = drain
+    let requestID = "6f1c2a9e-1d2b-4b7d-9a51-3c8e2f0d7b64"
+    let tenant = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+
+    // One call per iteration: the distribution of single calls (the clock reads around each call
+    // add some tens of nanoseconds).
+    Benchmark("logger.info, 4 metadata pairs (one call per sample)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            logger.info(
+                "request completed",
+                metadata: ["request_id": "\(requestID)", "tenant": "\(tenant)", "method": "GET", "status": "200"]
+            )
+        }
+    }
+
+    // 1,000 calls per sample: run with --scale to read per-call figures.
+    Benchmark(
+        "logger.info, 4 metadata pairs (1,000 calls per sample)",
+        configuration: .init(scalingFactor: .kilo, maxIterations: 100_000)
+    ) { benchmark in
+        for _ in benchmark.scaledIterations {
+            logger.info(
+                "request completed",
+                metadata: ["request_id": "\(requestID)", "tenant": "\(tenant)", "method": "GET", "status": "200"]
+            )
+        }
+    }
+
+    // A call below the level: what every filtered debug line costs.
+    Benchmark("logger.debug below the level (filtered)") { benchmark in
+        for _ in benchmark.scaledIterations {
+            logger.debug("cache lookup", metadata: ["request_id": "\(requestID)"])
+        }
+    }
+
+    // Loki down: the buffer is full, so each call also drops (and frees) the oldest entry.
+    let (downLogger, downPipeline) = makeLogger(exporter: DownExporter())
+    let retrying = Task { await downPipeline.run() }
+    _ = retrying
+    Benchmark(
+        "logger.info while Loki is down (buffer full, oldest dropped)",
+        configuration: .init(
+            setup: {
+                for _ in 0..<80_000 { downLogger.info("request completed", metadata: ["request_id": "\(requestID)"]) }
+            }
+        )
+    ) { benchmark in
+        for _ in benchmark.scaledIterations {
+            downLogger.info(
+                "request completed",
+                metadata: ["request_id": "\(requestID)", "tenant": "\(tenant)", "method": "GET", "status": "200"]
+            )
+        }
+    }
+}
