@@ -64,6 +64,7 @@ public struct TelemetryConfiguration: Sendable, Equatable {
         ) {
             logLevel = v
         }
+        try OTelEnvironment.validate(environment)
         if try environment.baseURL("TEMPO_URL", example: "http://127.0.0.1:4318") != nil {
             tempo = TempoConfiguration(environment: variables)
             tempo?.batching.name = "spans"

@@ -1,5 +1,7 @@
 import Logging
+import Telemetry
 import TelemetryBootstrap
+import TempoExport
 import Testing
 
 @testable import App
@@ -27,6 +29,8 @@ import Testing
     @Test(arguments: [
         ["RUNWAY_PORT": "http"], ["RUNWAY_PORT": "70000"], ["RUNWAY_ALLOW_REMOTE_DB": "maybe"], ["RUNWAY_LOG_LEVEL": "loud"],
         ["RUNWAY_MAX_DOCUMENT_BYTES": "-1"], ["LOKI_URL": "ftp://loki"], ["LOKI_URL": "127.0.0.1:3100"],
+        ["TEMPO_URL": "localhost:4318"], ["OTEL_BSP_MAX_QUEUE_SIZE": "lots"], ["OTEL_TRACES_SAMPLER_ARG": "1.5"],
+        ["RUNWAY_TRACE_SLOW_THRESHOLD_MS": "slow"], ["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION": "zstd"],
     ])
     func invalidValuesAreRefusedWithTheirName(environment: [String: String]) {
         var configuration = RunwayConfiguration(environment: [:])
@@ -53,6 +57,16 @@ import Testing
         #expect(loki.bufferBytes == 1 << 20)
         #expect(loki.flushInterval == .milliseconds(250))
         #expect(configuration.telemetry.environment == "prod")
+        #expect(configuration.telemetry.tempo == nil)
+        try configuration.apply(environment: [
+            "TEMPO_URL": "http://127.0.0.1:4318", "TEMPO_TENANT": "ops", "OTEL_TRACES_SAMPLER_ARG": "0.25",
+            "RUNWAY_TRACE_SLOW_THRESHOLD_MS": "off",
+        ])
+        let tempo = try #require(configuration.telemetry.tempo)
+        #expect(tempo.exporter.baseURL == "http://127.0.0.1:4318" && tempo.exporter.tenant == "ops")
+        #expect(tempo.batching.name == "spans")
+        #expect(configuration.telemetry.tracer.sampleRatio == 0.25)
+        #expect(configuration.telemetry.tracer.slowThreshold == nil)
         for (name, value) in [("LOKI_TENANT_MAP", "t1"), ("LOKI_TENANT_MAP", "t1=a,t1=b"), ("RUNWAY_LOG_FLUSH_MS", "0")] {
             #expect(throws: ConfigurationError.self, "\(name)=\(value)") {
                 try configuration.apply(environment: ["LOKI_URL": "http://loki:3100", name: value])
