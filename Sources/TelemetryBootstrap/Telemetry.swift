@@ -10,8 +10,10 @@ import TempoExport
 /// The one entry point `main` calls. Tests never call it: they build handlers and pipelines
 /// directly.
 public enum Telemetry {
-    /// Bootstraps swift-metrics (Prometheus) and swift-log — to Loki through the batching pipeline
-    /// when ``TelemetryConfiguration/loki`` is set, else JSON lines on stdout — once per process.
+    /// Bootstraps, once per process: swift-metrics (Prometheus); the tracer, when
+    /// ``TelemetryConfiguration/tempo`` is set, with kept spans going to Tempo through the batching
+    /// pipeline; and swift-log — to Loki through the batching pipeline when
+    /// ``TelemetryConfiguration/loki`` is set, else JSON lines on stdout — with trace and span ids.
     ///
     /// Returns the service that runs the exporters: run it first in the app's `ServiceGroup`, so it
     /// stops last and flushes what the other services logged on their way out.

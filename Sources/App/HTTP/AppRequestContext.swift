@@ -6,7 +6,7 @@ struct AppRequestContext: RequestContext {
     var coreContext: CoreRequestContextStorage
     /// Set by ``TenantMiddleware`` for every route under `/v1`.
     var tenant: AuthenticatedTenant?
-    /// Shared with the outer middleware (the access log), which sees no later copy of the context.
+    /// Shared with the outer middleware (request telemetry: span, access line, metrics), which sees no later copy of the context.
     let facts = RequestFacts()
 
     init(source: ApplicationRequestContextSource) {

@@ -47,7 +47,7 @@ struct RunwayServices: Sendable {
 func buildPublicRouter<C: Clock>(services: RunwayServices, rateLimiter: RateLimiter<C>) -> Router<AppRequestContext>
 where C.Duration == Duration {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
+    router.add(middleware: RequestTelemetryMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
     router.add(middleware: ProblemMiddleware())
     router.get("healthz") { _, _ in Response.json(ByteBuffer(string: #"{"status":"ok"}"#)) }
     router.get("readyz") { _, context in
@@ -64,7 +64,7 @@ where C.Duration == Duration {
 /// The admin listener's router: `/metrics` for Prometheus, and `/admin/v1` behind the admin token.
 func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    router.add(middleware: AccessLogMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
+    router.add(middleware: RequestTelemetryMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
     router.add(middleware: ProblemMiddleware())
     router.get("metrics") { _, _ in
         Response(

@@ -21,7 +21,7 @@ final class RequestFacts: @unchecked Sendable {
 /// route template — never the raw path —, status, duration, tenant, request id, and the trace and
 /// span ids through the logging metadata provider) and the RED metrics. Outermost, so it sees the
 /// final status of every request.
-struct AccessLogMiddleware: RouterMiddleware {
+struct RequestTelemetryMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let metrics: RequestMetrics
     let tracer: any Tracer
