@@ -1,4 +1,5 @@
 import NIOCore
+import Telemetry
 
 /// Writes Loki's `logproto.PushRequest` protobuf straight into a buffer, without building
 /// message objects. Field numbers follow grafana/loki `pkg/push/push.proto`:
@@ -82,8 +83,8 @@ public enum PushRequestEncoder {
     private static func timestampSize(_ nanoseconds: Int64) -> Int {
         let (seconds, nanos) = splitTimestamp(nanoseconds)
         var size = 0
-        if seconds != 0 { size += 1 + varintSize(UInt64(bitPattern: seconds)) }
-        if nanos != 0 { size += 1 + varintSize(UInt64(bitPattern: Int64(nanos))) }
+        if seconds != 0 { size += 1 + Protobuf.varintSize(UInt64(bitPattern: seconds)) }
+        if nanos != 0 { size += 1 + Protobuf.varintSize(UInt64(bitPattern: Int64(nanos))) }
         return size
     }
 
@@ -97,11 +98,7 @@ public enum PushRequestEncoder {
     }
 
     private static func lengthDelimitedSize(_ count: Int) -> Int {
-        1 + varintSize(UInt64(count)) + count
-    }
-
-    static func varintSize(_ value: UInt64) -> Int {
-        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
+        Protobuf.fieldSize(payload: count)
     }
 }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import Telemetry
 
 /// The part of OTLP's `ExportTraceServiceResponse` an exporter acts on:
 /// `partial_success { int64 rejected_spans = 1; string error_message = 2; }` (field 1).

@@ -1,23 +1,5 @@
 import NIOCore
-
-/// Protobuf wire primitives.
-enum Protobuf {
-    static let varint: UInt64 = 0
-    static let fixed64: UInt64 = 1
-    static let lengthDelimited: UInt64 = 2
-    static let fixed32: UInt64 = 5
-
-    @inline(__always)
-    static func varintSize(_ value: UInt64) -> Int {
-        value == 0 ? 1 : (64 - value.leadingZeroBitCount + 6) / 7
-    }
-
-    /// Bytes of a length-delimited field with a one-byte tag (fields 1-15) and `count` bytes of payload.
-    @inline(__always)
-    static func fieldSize(payload count: Int) -> Int {
-        1 + varintSize(UInt64(count)) + count
-    }
-}
+import Telemetry
 
 /// Writes protobuf through a raw pointer into memory whose size was computed beforehand (see
 /// `ByteBuffer.writeProtobuf(size:_:)`): no capacity checks or reference counting per byte.

@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import Telemetry
+import TelemetryTesting
 import Testing
 
 @testable import LokiPush
@@ -8,29 +10,7 @@ import Testing
 /// types generated from Loki's push.proto, and cramjam's snappy.
 @Suite struct PushRequestConformanceTests {
     static func pythonDecode(_ body: ByteBuffer) throws -> [String: Any] {
-        guard let python = ProcessInfo.processInfo.environment["RUNWAY_TEST_PYTHON"] else {
-            throw ConformanceError(
-                description: "RUNWAY_TEST_PYTHON is not set: run the tests with scripts/test, which prepares the Python tools"
-            )
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("loki-\(UUID().uuidString).bin")
-        try Data(body.readableBytesView).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../scripts/conformance/loki_push_decode.py"
-        ).standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, file.path]
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ConformanceError(description: "decoder failed: \(errorText)") }
+        let data = try runConformanceDecoder("loki_push_decode.py", on: Array(body.readableBytesView))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
 
@@ -93,11 +73,7 @@ import Testing
         for value: UInt64 in [0, 1, 127, 128, 16_383, 16_384, UInt64(UInt32.max), UInt64.max] {
             var buffer = ByteBuffer()
             buffer.writeVarint(value)
-            #expect(buffer.readableBytes == PushRequestEncoder.varintSize(value), "\(value)")
+            #expect(buffer.readableBytes == Protobuf.varintSize(value), "\(value)")
         }
     }
-}
-
-struct ConformanceError: Error, CustomStringConvertible {
-    let description: String
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Telemetry
+import TelemetryTesting
 import Tracing
 
 @testable import TempoExport
@@ -211,10 +212,6 @@ extension DecodedSpan {
 
 // MARK: Python's opentelemetry-proto, through scripts/conformance/otlp_trace_decode.py
 
-struct ConformanceError: Error, CustomStringConvertible {
-    var description: String
-}
-
 extension DecodedRequest {
     init(json: Any) throws {
         let root = try Self.object(json)
@@ -309,29 +306,7 @@ extension DecodedRequest {
 
     /// Runs the Python decoder on `body`.
     static func decodedByPython(_ body: [UInt8], gzip: Bool = false) throws -> DecodedRequest {
-        guard let python = ProcessInfo.processInfo.environment["RUNWAY_TEST_PYTHON"] else {
-            throw ConformanceError(
-                description: "RUNWAY_TEST_PYTHON is not set: run the tests with scripts/test, which prepares the Python tools"
-            )
-        }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("otlp-\(UUID().uuidString).bin")
-        try Data(body).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-            "../../scripts/conformance/otlp_trace_decode.py"
-        ).standardized.path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [script, file.path] + (gzip ? ["--gzip"] : [])
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ConformanceError(description: "decoder failed: \(errorText)") }
+        let data = try runConformanceDecoder("otlp_trace_decode.py", on: body, arguments: gzip ? ["--gzip"] : [])
         return try DecodedRequest(json: JSONSerialization.jsonObject(with: data))
     }
 }
