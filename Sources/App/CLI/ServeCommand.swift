@@ -74,7 +74,8 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         usageFlushInterval: .seconds(configuration.usageFlushSeconds),
         metrics: telemetry?.metrics ?? MetricsExposition(),
         logger: logger,
-        meter: try makeCostMeter(configuration: configuration)
+        meter: try makeCostMeter(configuration: configuration),
+        databaseTimeout: .milliseconds(configuration.databaseTimeoutMilliseconds)
     )
 
     let publicApp = Application(

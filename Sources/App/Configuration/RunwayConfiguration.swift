@@ -36,6 +36,9 @@ struct RunwayConfiguration: Sendable, Equatable {
     var shutdownTimeoutSeconds = 25
     /// Size of the database connection pool. `RUNWAY_DB_MAX_CONNECTIONS`, default 20.
     var databaseMaxConnections = 20
+    /// Longest wait for a database connection and the work on it before a request gets a 503.
+    /// `RUNWAY_DB_TIMEOUT_MS`, default 5000.
+    var databaseTimeoutMilliseconds = 5000
     /// How often per-tenant request counts are written to the database. `RUNWAY_USAGE_FLUSH_SECONDS`,
     /// default 5.
     var usageFlushSeconds = 5
@@ -84,6 +87,7 @@ extension RunwayConfiguration {
         if let v = try environment.integer("RUNWAY_MAX_DOCUMENT_BYTES", in: 2...(64 << 20)) { maxDocumentBytes = v }
         if let v = try environment.integer("RUNWAY_SHUTDOWN_TIMEOUT", in: 0...3600) { shutdownTimeoutSeconds = v }
         if let v = try environment.integer("RUNWAY_DB_MAX_CONNECTIONS", in: 1...1000) { databaseMaxConnections = v }
+        if let v = try environment.integer("RUNWAY_DB_TIMEOUT_MS", in: 1...600_000) { databaseTimeoutMilliseconds = v }
         if let v = try environment.integer("RUNWAY_USAGE_FLUSH_SECONDS", in: 1...3600) { usageFlushSeconds = v }
         if let v = environment.string("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
         if let v = environment.string("RUNWAY_INSTANCE_TYPE") { cost.instanceType = v }

@@ -53,7 +53,7 @@ struct CostReport: Codable, Sendable, Equatable {
     /// The ledger's rows with `from ≤ interval start < to`, one line per tenant (largest cost
     /// first), then overhead, then idle.
     static func load(database: Database, from: Date, to: Date, logger: Logger) async throws -> CostReport {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT l.kind, NULLIF(l.tenant_id, '00000000-0000-0000-0000-000000000000'), t.name, t.plan,
                    sum(l.requests)::bigint, sum(l.app_cpu_ns)::bigint, sum(l.db_cpu_ns)::bigint, sum(l.cpu_ns)::bigint,
@@ -67,9 +67,10 @@ struct CostReport: Codable, Sendable, Equatable {
         )
         var lines: [Line] = []
         var metered = true
-        for try await (kind, tenant, name, plan, requests, app, db, cpu, cost, dbMetered) in rows.decode(
-            (String, UUID?, String?, String?, Int64, Int64, Int64, Int64, Int64, Bool).self
-        ) {
+        for row in rows {
+            let (kind, tenant, name, plan, requests, app, db, cpu, cost, dbMetered) = try row.decode(
+                (String, UUID?, String?, String?, Int64, Int64, Int64, Int64, Int64, Bool).self
+            )
             lines.append(
                 Line(
                     kind: kind,
@@ -90,7 +91,7 @@ struct CostReport: Codable, Sendable, Equatable {
 
     /// One tenant's requests, CPU and cost from `from` on.
     static func tenantTotals(database: Database, tenant: UUID, from: Date, logger: Logger) async throws -> Line {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT coalesce(sum(requests), 0)::bigint, coalesce(sum(app_cpu_ns), 0)::bigint, coalesce(sum(db_cpu_ns), 0)::bigint,
                    coalesce(sum(cpu_ns), 0)::bigint, coalesce(sum(cost_micros), 0)::bigint
@@ -107,7 +108,7 @@ struct CostReport: Codable, Sendable, Equatable {
             cpuNanoseconds: 0,
             costMicros: 0
         )
-        for try await (requests, app, db, cpu, cost) in rows.decode((Int64, Int64, Int64, Int64, Int64).self) {
+        for (requests, app, db, cpu, cost) in try rows.map({ try $0.decode((Int64, Int64, Int64, Int64, Int64).self) }) {
             (line.requests, line.appCPUNanoseconds, line.databaseCPUNanoseconds, line.cpuNanoseconds, line.costMicros) =
                 (requests, app, db, cpu, cost)
         }

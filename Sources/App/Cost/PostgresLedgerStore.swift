@@ -29,7 +29,7 @@ struct PostgresLedgerStore: LedgerStore {
         let vcpus = rows.map { Int32($0.vcpus) }
         let metered = rows.map(\.databaseMetered)
         let over = rows.map(\.overCapacity)
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO cost_ledger (instance, boot, start_ns, end_ns, interval_start, kind, tenant_id, app_cpu_ns, db_cpu_ns,
                                      cpu_ns, requests, cost_micros, price_version, instance_type, vcpus, db_metered, over_capacity)

@@ -13,11 +13,37 @@ struct Database: Sendable {
     let tracer: any Tracer
     /// Credits each tenant transaction's backend CPU to the tenant (the cost meter); nil: off.
     let backendCPU: DatabaseCPUMeter?
+    /// Longest wait for a pooled connection plus the work on it; past it the caller gets
+    /// ``DatabaseTimeout`` (a 503), rather than waiting as long as the database is down.
+    let timeout: Duration
 
-    init(client: PostgresClient, tracer: any Tracer = InstrumentationSystem.tracer, backendCPU: DatabaseCPUMeter? = nil) {
+    init(
+        client: PostgresClient,
+        tracer: any Tracer = InstrumentationSystem.tracer,
+        backendCPU: DatabaseCPUMeter? = nil,
+        timeout: Duration = .seconds(5)
+    ) {
         self.client = client
         self.tracer = tracer
         self.backendCPU = backendCPU
+        self.timeout = timeout
+    }
+
+    /// A pooled connection for `body`, within ``timeout``. While PostgreSQL is down the pool
+    /// keeps reconnecting and its lease requests wait; this ends the wait (cancelling the lease).
+    func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: Result?.self) { group in
+                group.addTask { try await client.withConnection(body) }
+                group.addTask { [timeout] in
+                    try await Task.sleep(for: timeout)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let result = first else { throw DatabaseTimeout(limit: timeout) }
+                return result
+            }
+        }
     }
 
     /// Runs `body` in a transaction in which row-level security shows only `tenant`'s rows.
@@ -31,7 +57,7 @@ struct Database: Sendable {
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await traced(operation) {
-            try await client.withConnection { connection in
+            try await withConnection { connection in
                 try await measuringBackendCPU(of: tenant, on: connection, logger: logger) {
                     try await Self.transaction(on: connection, logger: logger) { connection in
                         try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
@@ -49,10 +75,16 @@ struct Database: Sendable {
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await traced(operation) {
-            try await client.withConnection { connection in
+            try await withConnection { connection in
                 try await Self.transaction(on: connection, logger: logger, body)
             }
         }
+    }
+
+    /// Runs one statement (outside a transaction) within ``timeout`` and returns its rows.
+    @discardableResult
+    func query(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await withConnection { try await $0.query(query, logger: logger).collect() }
     }
 
     /// Runs `body` (queries outside a transaction, and reading their rows) in a span for
@@ -101,7 +133,7 @@ struct Database: Sendable {
     /// True when PostgreSQL answers a trivial query.
     func isReachable(logger: Logger) async -> Bool {
         do {
-            try await client.query("SELECT 1", logger: logger)
+            try await query("SELECT 1", logger: logger)
             return true
         } catch {
             return false
@@ -119,6 +151,12 @@ struct DatabaseOperation: Sendable, Equatable {
     static func upsert(_ table: String) -> Self { Self(name: "UPSERT", table: table) }
     static func update(_ table: String) -> Self { Self(name: "UPDATE", table: table) }
     static func delete(_ table: String) -> Self { Self(name: "DELETE", table: table) }
+}
+
+/// No connection could be had, or the work on it did not end, within ``Database/timeout``.
+struct DatabaseTimeout: Error, CustomStringConvertible {
+    let limit: Duration
+    var description: String { "the database did not answer within \(limit)" }
 }
 
 extension Error {

@@ -163,7 +163,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 extension Error {
     /// True for errors that say PostgreSQL could not be reached, rather than that a query failed.
     var meansDatabaseUnreachable: Bool {
-        if self is ConnectionPoolError { return true }
+        if self is ConnectionPoolError || self is DatabaseTimeout { return true }
         guard let error = self as? PSQLError else { return false }
         return [.connectionError, .serverClosedConnection, .clientClosedConnection].contains(error.code)
     }

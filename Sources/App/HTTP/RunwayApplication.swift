@@ -27,9 +27,10 @@ struct RunwayServices: Sendable {
         metrics: MetricsExposition = MetricsExposition(),
         tracer: any Tracer = InstrumentationSystem.tracer,
         logger: Logger,
-        meter: CostMeter = CostMeter(configuration: .init(instance: "local"))
+        meter: CostMeter = CostMeter(configuration: .init(instance: "local")),
+        databaseTimeout: Duration = .seconds(5)
     ) {
-        let database = Database(client: client, tracer: tracer, backendCPU: DatabaseCPUMeter(meter: meter))
+        let database = Database(client: client, tracer: tracer, backendCPU: DatabaseCPUMeter(meter: meter), timeout: databaseTimeout)
         self.meter = meter
         self.database = database
         self.tenants = TenantStore(database: database)

@@ -59,7 +59,7 @@ struct TenantStore: Sendable {
     }
 
     private func lookUp(_ key: APIKey, logger: Logger) async throws -> AuthenticatedTenant? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT k.secret_hash, t.id, p.name, p.requests_per_second, p.burst
             FROM api_keys k JOIN tenants t ON t.id = k.tenant_id JOIN plans p ON p.name = t.plan
@@ -67,7 +67,7 @@ struct TenantStore: Sendable {
             """,
             logger: logger
         )
-        for try await (hash, id, plan, rate, burst) in rows.decode((ByteBuffer, UUID, String, Int, Int).self) {
+        for (hash, id, plan, rate, burst) in try rows.map({ try $0.decode((ByteBuffer, UUID, String, Int, Int).self) }) {
             guard constantTimeEquals(hash.readableBytesView, key.hash) else { return nil }
             return AuthenticatedTenant(id: id, plan: plan, requestsPerSecond: rate, burst: burst)
         }
@@ -118,13 +118,11 @@ struct TenantStore: Sendable {
     func changePlan(tenant: UUID, plan: String, logger: Logger) async throws -> Tenant {
         do {
             try await database.traced(.update("tenants")) {
-                let rows = try await database.client.query(
+                let rows = try await database.query(
                     "UPDATE tenants SET plan = \(plan) WHERE id = \(tenant) RETURNING id",
                     logger: logger
                 )
-                var found = false
-                for try await _ in rows.decode(UUID.self) { found = true }
-                guard found else { throw Failure.unknownTenant }
+                guard !rows.isEmpty else { throw Failure.unknownTenant }
             }
         } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.unknownPlan
@@ -148,7 +146,7 @@ struct TenantStore: Sendable {
     }
 
     private func queryTenants(only: UUID?, logger: Logger) async throws -> [Tenant] {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT t.id, t.name, t.plan, t.created_at,
                    coalesce(array_agg(k.key_id ORDER BY k.created_at) FILTER (WHERE k.key_id IS NOT NULL), '{}')
@@ -159,7 +157,7 @@ struct TenantStore: Sendable {
             logger: logger
         )
         var tenants: [Tenant] = []
-        for try await (id, name, plan, createdAt, keys) in rows.decode((UUID, String, String, Date, [String]).self) {
+        for (id, name, plan, createdAt, keys) in try rows.map({ try $0.decode((UUID, String, String, Date, [String]).self) }) {
             tenants.append(Tenant(id: id, name: name, plan: plan, createdAt: createdAt, keyIDs: keys))
         }
         return tenants
@@ -170,12 +168,12 @@ struct TenantStore: Sendable {
     }
 
     private func queryPlans(logger: Logger) async throws -> [Plan] {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT name, monthly_price_micros, requests_per_second, burst FROM plans ORDER BY monthly_price_micros, name",
             logger: logger
         )
         var plans: [Plan] = []
-        for try await (name, price, rate, burst) in rows.decode((String, Int64, Int, Int).self) {
+        for (name, price, rate, burst) in try rows.map({ try $0.decode((String, Int64, Int, Int).self) }) {
             plans.append(Plan(name: name, monthlyPriceMicros: price, requestsPerSecond: rate, burst: burst))
         }
         return plans
@@ -187,7 +185,7 @@ struct TenantStore: Sendable {
     }
 
     private func storePlan(_ plan: Plan, logger: Logger) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO plans (name, monthly_price_micros, requests_per_second, burst)
             VALUES (\(plan.name), \(plan.monthlyPriceMicros), \(plan.requestsPerSecond), \(plan.burst))
