@@ -12,60 +12,58 @@ import Telemetry
 /// Timestamp       { int64 seconds = 1; int32 nanos = 2; }
 /// ```
 ///
-/// Sizes are computed first so every length prefix is written once, with no copying.
+/// Each entry's size is computed once, so every length prefix is written once; then one pass
+/// writes the whole request through a raw pointer (``ProtobufWriter``), with no copying.
 public enum PushRequestEncoder {
-    public static func encode(_ streams: [LokiStream], into buffer: inout ByteBuffer) {
+    public static func encode(_ streams: [LokiStream]) -> ByteBuffer {
+        var entrySizes: [Int] = []
+        entrySizes.reserveCapacity(streams.reduce(0) { $0 + $1.entries.count })
+        var streamSizes: [Int] = []
+        streamSizes.reserveCapacity(streams.count)
+        var total = 0
         for stream in streams {
-            let size = streamSize(stream)
-            buffer.writeProtobufTag(field: 1, wireType: 2)
-            buffer.writeVarint(UInt64(size))
-            buffer.writeProtobufString(field: 1, stream.labels.rendered)
+            var size = Protobuf.stringFieldSize(stream.labels.rendered.utf8.count)
             for entry in stream.entries {
-                buffer.writeProtobufTag(field: 2, wireType: 2)
-                buffer.writeVarint(UInt64(entrySize(entry)))
-                writeEntry(entry, into: &buffer)
+                let entrySize = entrySize(entry)
+                entrySizes.append(entrySize)
+                size += Protobuf.fieldSize(payload: entrySize)
+            }
+            streamSizes.append(size)
+            total += Protobuf.fieldSize(payload: size)
+        }
+        var buffer = ByteBuffer()
+        buffer.writeProtobuf(size: total) { writer in
+            var next = 0
+            for (stream, size) in zip(streams, streamSizes) {
+                writer.writeLengthPrefix(1, size)
+                writer.writeStringField(1, stream.labels.rendered)
+                for entry in stream.entries {
+                    writer.writeLengthPrefix(2, entrySizes[next])
+                    next += 1
+                    writeEntry(entry, into: &writer)
+                }
             }
         }
-    }
-
-    public static func encode(_ streams: [LokiStream]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(streams.reduce(0) { $0 + 5 + streamSize($1) })
-        encode(streams, into: &buffer)
         return buffer
     }
 
-    static func streamSize(_ stream: LokiStream) -> Int {
-        var size = stringFieldSize(stream.labels.rendered.utf8.count)
-        for entry in stream.entries { size += lengthDelimitedSize(entrySize(entry)) }
-        return size
-    }
-
     static func entrySize(_ entry: LokiEntry) -> Int {
-        var size = lengthDelimitedSize(timestampSize(entry.timestampNanoseconds))
-        size += stringFieldSize(entry.line.utf8.count)
-        for pair in entry.metadata { size += lengthDelimitedSize(pairSize(pair)) }
+        var size = Protobuf.fieldSize(payload: timestampSize(entry.timestampNanoseconds))
+        size += Protobuf.stringFieldSize(entry.line.utf8.count)
+        for pair in entry.metadata { size += Protobuf.fieldSize(payload: pairSize(pair)) }
         return size
     }
 
-    private static func writeEntry(_ entry: LokiEntry, into buffer: inout ByteBuffer) {
+    private static func writeEntry(_ entry: LokiEntry, into writer: inout ProtobufWriter) {
         let (seconds, nanos) = splitTimestamp(entry.timestampNanoseconds)
-        buffer.writeProtobufTag(field: 1, wireType: 2)
-        buffer.writeVarint(UInt64(timestampSize(entry.timestampNanoseconds)))
-        if seconds != 0 {
-            buffer.writeProtobufTag(field: 1, wireType: 0)
-            buffer.writeVarint(UInt64(bitPattern: seconds))
-        }
-        if nanos != 0 {
-            buffer.writeProtobufTag(field: 2, wireType: 0)
-            buffer.writeVarint(UInt64(bitPattern: Int64(nanos)))
-        }
-        buffer.writeProtobufString(field: 2, entry.line)
+        writer.writeLengthPrefix(1, timestampSize(entry.timestampNanoseconds))
+        writer.writeVarintField(1, UInt64(bitPattern: seconds))
+        writer.writeVarintField(2, UInt64(bitPattern: Int64(nanos)))
+        writer.writeStringField(2, entry.line)
         for pair in entry.metadata {
-            buffer.writeProtobufTag(field: 3, wireType: 2)
-            buffer.writeVarint(UInt64(pairSize(pair)))
-            buffer.writeProtobufString(field: 1, pair.name)
-            buffer.writeProtobufString(field: 2, pair.value)
+            writer.writeLengthPrefix(3, pairSize(pair))
+            writer.writeStringField(1, pair.name)
+            writer.writeStringField(2, pair.value)
         }
     }
 
@@ -89,39 +87,6 @@ public enum PushRequestEncoder {
     }
 
     private static func pairSize(_ pair: (name: String, value: String)) -> Int {
-        stringFieldSize(pair.name.utf8.count) + stringFieldSize(pair.value.utf8.count)
-    }
-
-    /// A string field is written even when empty only if it is not the default; proto3 omits "".
-    private static func stringFieldSize(_ count: Int) -> Int {
-        count == 0 ? 0 : lengthDelimitedSize(count)
-    }
-
-    private static func lengthDelimitedSize(_ count: Int) -> Int {
-        Protobuf.fieldSize(payload: count)
-    }
-}
-
-extension ByteBuffer {
-    mutating func writeVarint(_ value: UInt64) {
-        var value = value
-        while value >= 0x80 {
-            writeInteger(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        writeInteger(UInt8(value))
-    }
-
-    mutating func writeProtobufTag(field: UInt64, wireType: UInt64) {
-        writeVarint(field << 3 | wireType)
-    }
-
-    /// A string field; proto3 leaves out an empty one.
-    mutating func writeProtobufString(field: UInt64, _ value: String) {
-        let count = value.utf8.count
-        guard count > 0 else { return }
-        writeProtobufTag(field: field, wireType: 2)
-        writeVarint(UInt64(count))
-        writeString(value)
+        Protobuf.stringFieldSize(pair.name.utf8.count) + Protobuf.stringFieldSize(pair.value.utf8.count)
     }
 }

@@ -72,7 +72,7 @@ import Testing
     @Test func varintSizesMatchTheirEncoding() {
         for value: UInt64 in [0, 1, 127, 128, 16_383, 16_384, UInt64(UInt32.max), UInt64.max] {
             var buffer = ByteBuffer()
-            buffer.writeVarint(value)
+            buffer.writeProtobuf(size: Protobuf.varintSize(value)) { $0.writeVarint(value) }  // traps on a mismatch
             #expect(buffer.readableBytes == Protobuf.varintSize(value), "\(value)")
         }
     }
