@@ -88,6 +88,18 @@ def finish(summary):
     print(f"==> {summary}", file=sys.stderr)
 
 
+def substitute(text, values, render=str):
+    """Replaces every Grafana variable in `text` by render(values[name]); unknown ones are an error."""
+
+    def value(match):
+        name = match.group(1) or match.group(2)
+        if name not in values:
+            raise ValueError(f"no value for ${name} (a variable or macro this check does not know)")
+        return render(values[name])
+
+    return VARIABLE.sub(value, text)
+
+
 def load_dashboards():
     return {path.name: json.loads(path.read_text()) for path in sorted(DASHBOARDS.glob("*.json"))}
 
@@ -347,7 +359,7 @@ def substitute_logql(text, dashboard):
     values = {"__auto": "1m", "__interval": "1m", "__range": "1h"}
     for name, variable in variables(dashboard).items():
         values[name] = variable["query"] if variable["type"] == "textbox" else variable.get("allValue", ".*")
-    return VARIABLE.sub(lambda m: values[m.group(1) or m.group(2)], text)
+    return substitute(text, values)
 
 
 def check_logql(name, dashboard):
@@ -356,8 +368,9 @@ def check_logql(name, dashboard):
         if target.get("datasource", {}).get("type") != "loki":
             continue
         count += 1
-        expr = substitute_logql(target["expr"], dashboard)
+        expr = target["expr"]
         try:
+            expr = substitute_logql(expr, dashboard)
             query = LogQL(expr)
             query.parse()
         except ValueError as error:
@@ -445,7 +458,7 @@ def substitute_promql(text, dashboard):
     values = dict(PROMQL_VALUES)
     for name, variable in variables(dashboard).items():
         values[name] = variable.get("allValue", ".*") if variable["type"] == "query" else variable["query"]
-    return VARIABLE.sub(lambda m: values[m.group(1) or m.group(2)], text)
+    return substitute(text, values)
 
 
 def prometheus(url, path, **params):
@@ -475,7 +488,12 @@ def evaluate(url, expr):
 def promql(url, min_requests):
     started = time.monotonic()
     dashboard = json.loads((DASHBOARDS / "service.json").read_text())
-    exprs = [(panel["title"], target["refId"], substitute_promql(target["expr"], dashboard)) for panel, target in targets(dashboard)]
+    exprs = []
+    for panel, target in targets(dashboard):
+        try:
+            exprs.append((panel["title"], target["refId"], substitute_promql(target["expr"], dashboard)))
+        except ValueError as error:
+            fail(f"service.json: {panel['title']!r} {target['refId']}: {error}")
     # Polling Prometheus until it has scraped the load (a child's start-up), not a fixed wait.
     ready = f'sum(runway_http_requests_total) >= {min_requests} and on() min(count_over_time(up{{job="runway"}}[1m])) >= 5'
     deadline = time.monotonic() + 90
@@ -531,7 +549,7 @@ def grafana_sql(sql, values, time_from, time_to):
     """Grafana's PostgreSQL macros and variable interpolation (multi-value: quoted, comma-separated)."""
     sql = re.sub(r"\$__timeFilter\(([^)]+)\)", lambda m: f"{m.group(1)} BETWEEN '{time_from}' AND '{time_to}'", sql)
     sql = sql.replace("$__timeFrom()", f"'{time_from}'").replace("$__timeTo()", f"'{time_to}'")
-    return VARIABLE.sub(lambda m: ",".join("'" + v.replace("'", "''") + "'" for v in values[m.group(1) or m.group(2)]), sql)
+    return substitute(sql, values, lambda selected: ",".join("'" + v.replace("'", "''") + "'" for v in selected))
 
 
 def sql(socket_dir, role):
@@ -551,11 +569,12 @@ def sql(socket_dir, role):
         for title, raw in queries:
             if selection == "none" and title.startswith("$"):
                 continue
-            substituted = grafana_sql(raw, values if selection == "all" else {k: [] for k in values}, time_from, time_to)
             declared.discard(title)
+            substituted = raw
             try:
+                substituted = grafana_sql(raw, values if selection == "all" else {k: [] for k in values}, time_from, time_to)
                 columns, rows = psql(socket_dir, role, substituted)
-            except (RuntimeError, KeyError) as error:
+            except (RuntimeError, ValueError) as error:
                 fail(f"tenant-cost.json: {title!r} ({selection} selected) as {role}: {error}\n{substituted}")
                 continue
             checked += 1
