@@ -34,6 +34,12 @@ def answer_for(post_number):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Loki
 
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client went away (it is stopped at the end of a run)
+
     def do_POST(self):
         global posts
         length = int(self.headers.get("Content-Length") or 0)
