@@ -1,42 +1,79 @@
-"""A stand-in Loki for load tests: answers every push with 204 and counts what it received.
+"""A stand-in Loki (and OTLP/HTTP endpoint) for load tests: answers every POST with 204 and counts
+what it received. OTLP exporters take any 2xx with an empty body as full success.
 
-Usage: python3 scripts/lib/loki_sink.py PORT_FILE STATS_FILE
+Usage: python3 scripts/lib/loki_sink.py PORT_FILE STATS_FILE [--reject-every N] [--unavailable-every N]
 Listens on 127.0.0.1 (a free port, written to PORT_FILE) until SIGTERM, then writes
-"pushes=N bytes=N non_push=N" to STATS_FILE.
+"pushes=N bytes=N non_push=N rejected=N unavailable=N" to STATS_FILE.
+
+--reject-every N answers every Nth POST with 400 (a final rejection: the batch is dropped and
+counted), --unavailable-every N every Nth with 503 (retryable), so a client's drop and retry
+accounting has something to count.
 """
 
+import argparse
 import os
 import signal
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 lock = threading.Lock()
-stats = {"pushes": 0, "bytes": 0, "non_push": 0}
+stats = {"pushes": 0, "bytes": 0, "non_push": 0, "rejected": 0, "unavailable": 0}
+posts = 0
+faults = {"reject_every": 0, "unavailable_every": 0}
+
+
+def answer_for(post_number):
+    """The status for the Nth POST: 400, 503 or 204."""
+    if faults["reject_every"] and post_number % faults["reject_every"] == 0:
+        return 400, "rejected"
+    if faults["unavailable_every"] and post_number % faults["unavailable_every"] == 0:
+        return 503, "unavailable"
+    return 204, None
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as Loki
 
+    def handle(self):
+        try:
+            super().handle()
+        except (ConnectionResetError, BrokenPipeError):
+            pass  # the client went away (it is stopped at the end of a run)
+
     def do_POST(self):
+        global posts
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         with lock:
-            if self.path == "/loki/api/v1/push" and self.headers.get("Content-Type") == "application/x-protobuf":
+            posts += 1
+            status, fault = answer_for(posts)
+            if fault:
+                stats[fault] += 1
+            elif self.path == "/loki/api/v1/push" and self.headers.get("Content-Type") == "application/x-protobuf":
                 stats["pushes"] += 1
                 stats["bytes"] += len(body)
             else:
                 stats["non_push"] += 1
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
+        text = b"injected fault\n" if fault else b""
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(text)))
+        if text:
+            self.send_header("Content-Type", "text/plain")
         self.end_headers()
+        self.wfile.write(text)
 
     def log_message(self, format, *args):
         pass
 
 
 def main():
-    port_file, stats_file = sys.argv[1], sys.argv[2]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("port_file")
+    parser.add_argument("stats_file")
+    parser.add_argument("--reject-every", type=int, default=0)
+    parser.add_argument("--unavailable-every", type=int, default=0)
+    args = parser.parse_args()
+    faults.update(reject_every=args.reject_every, unavailable_every=args.unavailable_every)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
 
@@ -44,11 +81,11 @@ def main():
         threading.Thread(target=server.shutdown).start()
 
     signal.signal(signal.SIGTERM, stop)
-    with open(port_file + ".tmp", "w") as f:
+    with open(args.port_file + ".tmp", "w") as f:
         f.write(str(server.server_address[1]))
-    os.replace(port_file + ".tmp", port_file)
+    os.replace(args.port_file + ".tmp", args.port_file)
     server.serve_forever()
-    with lock, open(stats_file, "w") as f:
+    with lock, open(args.stats_file, "w") as f:
         f.write(" ".join(f"{k}={v}" for k, v in stats.items()) + "\n")
 
 
