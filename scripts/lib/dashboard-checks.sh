@@ -60,7 +60,7 @@ log "dashboards and provisioning"
 promtool check config deploy/observability/prometheus.yml >/dev/null
 
 log "a local Loki/OTLP sink that rejects every 7th push and refuses every 5th (retryable)"
-python3 scripts/lib/loki_sink.py "$work/sink.port" "$work/sink.stats" --reject-every 7 --unavailable-every 5 &
+python3 scripts/lib/telemetry_sink.py "$work/sink.port" "$work/sink.stats" --reject-every 7 --unavailable-every 5 &
 sink_pid=$!
 sink_port=$(await_output "$work/sink.port" 's|^\([0-9][0-9]*\)$|\1|p' "$sink_pid" "the sink")
 

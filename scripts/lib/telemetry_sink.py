@@ -1,9 +1,15 @@
-"""A stand-in Loki (and OTLP/HTTP endpoint) for load tests: answers every POST with 204 and counts
-what it received. OTLP exporters take any 2xx with an empty body as full success.
+"""A stand-in Loki and OTLP/HTTP collector for tests and load tests: answers every push at once
+and counts what it received.
 
-Usage: python3 scripts/lib/loki_sink.py PORT_FILE STATS_FILE [--reject-every N] [--unavailable-every N]
+Usage: python3 scripts/lib/telemetry_sink.py PORT_FILE STATS_FILE [--reject-every N] [--unavailable-every N]
 Listens on 127.0.0.1 (a free port, written to PORT_FILE) until SIGTERM, then writes
-"pushes=N bytes=N non_push=N rejected=N unavailable=N" to STATS_FILE.
+"pushes=N bytes=N trace_requests=N spans=N non_push=N rejected=N unavailable=N" to STATS_FILE.
+
+- `POST /loki/api/v1/push` (protobuf): 204, counted as a push.
+- `POST /v1/traces` (protobuf): 200 with an empty ExportTraceServiceResponse. Each body is
+  decoded with opentelemetry-proto (the official generated types), when it is installed, and
+  its spans are counted; gzip bodies are inflated first.
+- anything else: 204, counted as non_push.
 
 --reject-every N answers every Nth POST with 400 (a final rejection: the batch is dropped and
 counted), --unavailable-every N every Nth with 503 (retryable), so a client's drop and retry
@@ -11,28 +17,40 @@ accounting has something to count.
 """
 
 import argparse
+import gzip
 import os
 import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+try:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+except ImportError:  # counting requests and bytes only
+    ExportTraceServiceRequest = None
+
 lock = threading.Lock()
-stats = {"pushes": 0, "bytes": 0, "non_push": 0, "rejected": 0, "unavailable": 0}
+stats = {"pushes": 0, "bytes": 0, "trace_requests": 0, "spans": 0, "non_push": 0, "rejected": 0, "unavailable": 0}
 posts = 0
 faults = {"reject_every": 0, "unavailable_every": 0}
 
 
 def answer_for(post_number):
-    """The status for the Nth POST: 400, 503 or 204."""
+    """The injected fault for the Nth POST: (400, "rejected"), (503, "unavailable") or None."""
     if faults["reject_every"] and post_number % faults["reject_every"] == 0:
         return 400, "rejected"
     if faults["unavailable_every"] and post_number % faults["unavailable_every"] == 0:
         return 503, "unavailable"
-    return 204, None
+    return None
+
+
+def count_spans(body):
+    request = ExportTraceServiceRequest()
+    request.ParseFromString(body)
+    return sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
 
 
 class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as Loki
+    protocol_version = "HTTP/1.1"  # keep-alive, as Loki and Tempo
 
     def handle(self):
         try:
@@ -44,21 +62,32 @@ class Handler(BaseHTTPRequestHandler):
         global posts
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
+        protobuf = self.headers.get("Content-Type") == "application/x-protobuf"
+        traces = self.path == "/v1/traces" and protobuf
+        spans = 0
+        if traces and ExportTraceServiceRequest:
+            spans = count_spans(gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body)
         with lock:
             posts += 1
-            status, fault = answer_for(posts)
+            fault = answer_for(posts)
             if fault:
-                stats[fault] += 1
-            elif self.path == "/loki/api/v1/push" and self.headers.get("Content-Type") == "application/x-protobuf":
+                stats[fault[1]] += 1
+            elif traces:
+                stats["trace_requests"] += 1
+                stats["bytes"] += length
+                stats["spans"] += spans
+            elif self.path == "/loki/api/v1/push" and protobuf:
                 stats["pushes"] += 1
-                stats["bytes"] += len(body)
+                stats["bytes"] += length
             else:
                 stats["non_push"] += 1
         text = b"injected fault\n" if fault else b""
-        self.send_response(status)
+        self.send_response(fault[0] if fault else 200 if traces else 204)
         self.send_header("Content-Length", str(len(text)))
         if text:
             self.send_header("Content-Type", "text/plain")
+        elif traces:
+            self.send_header("Content-Type", "application/x-protobuf")
         self.end_headers()
         self.wfile.write(text)
 
