@@ -14,6 +14,8 @@ let package = Package(
         // For the separate benchmark package in Benchmarks/ (not used by the service itself).
         .library(name: "Telemetry", targets: ["Telemetry"]),
         .library(name: "LokiPush", targets: ["LokiPush"]),
+        .library(name: "TempoExport", targets: ["TempoExport"]),
+        .library(name: "TelemetryTesting", targets: ["TelemetryTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

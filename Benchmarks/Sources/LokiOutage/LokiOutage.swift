@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import LokiPush
 import Telemetry
+import TelemetryTesting
 
 // Memory while Loki is down: logs far more than the buffer holds through the real handler,
 // pipeline and exporter, with LOKI_URL at a loopback port that refuses connections, and reports
@@ -10,39 +11,12 @@ import Telemetry
 //
 // Usage: LokiOutage [buffer MiB = 8] [seconds = 20] [lines per second = 50000]
 
-func statusField(_ name: String) -> Double {
-    let text = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-    for line in text.split(separator: "\n") where line.hasPrefix(name + ":") {
-        let kilobytes = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Double($0) } ?? 0
-        return kilobytes / 1024
-    }
-    return 0
-}
-
-/// A loopback port nothing listens on: bound, then closed.
-func refusedLoopbackPort() -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-            _ = bind(descriptor, socketAddress, length)
-            _ = getsockname(descriptor, socketAddress, &length)
-        }
-    }
-    close(descriptor)
-    return Int(UInt16(bigEndian: address.sin_port))
-}
-
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let bufferMiB = arguments.first ?? 8
 let seconds = arguments.dropFirst().first ?? 20
 let linesPerSecond = arguments.dropFirst(2).first ?? 50_000
 
-let port = refusedLoopbackPort()
+let port = try refusedLoopbackPort()
 var configuration = BatchingConfiguration()
 configuration.maximumBufferBytes = bufferMiB << 20
 let exporter = LokiExporter(client: .shared, configuration: .init(baseURL: "http://127.0.0.1:\(port)"))
@@ -69,7 +43,7 @@ func logLines(_ count: Int, from start: Int) {
 // Warm up (the client, the first failed connections, malloc's arenas), then take the baseline.
 logLines(1_000, from: 0)
 try await Task.sleep(for: .seconds(2))
-let baseline = statusField("VmRSS")
+let baseline = processMemoryMiB("VmRSS")
 try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)  // resets VmHWM
 
 var logged = 1_000
@@ -84,7 +58,7 @@ while ContinuousClock.now - started < .seconds(seconds) {
     let due = Duration.seconds(Double(logged - 1_000) / Double(linesPerSecond))
     if due > elapsed { try await Task.sleep(for: due - elapsed) }
     let second = Int(elapsed.components.seconds)
-    if samples.last?.second != second { samples.append((second, statusField("VmRSS"))) }
+    if samples.last?.second != second { samples.append((second, processMemoryMiB("VmRSS"))) }
 }
 let counters = pipeline.counters.snapshot
 let sampleRecord = LokiRecord(
@@ -100,8 +74,8 @@ let sampleRecord = LokiRecord(
     )
 )
 loggedBytes = (logged - 1_000) * sampleRecord.size
-let peak = statusField("VmHWM")
-let end = statusField("VmRSS")
+let peak = processMemoryMiB("VmHWM")
+let end = processMemoryMiB("VmRSS")
 
 print("Loki down (connections refused on 127.0.0.1:\(port)) for \(seconds) s, buffer \(bufferMiB) MiB")
 print("logged \(logged - 1_000) lines, about \(loggedBytes >> 20) MiB as Loki counts them (\(sampleRecord.size) bytes each)")
