@@ -69,7 +69,9 @@ EXPECTED_COLUMNS = {
     "Daily cost ledger (export: panel menu → Inspect → Data → Download CSV)": [
         "day", "kind", "tenant_id", "tenant_name", "plan", "requests", "app_cpu_ns", "db_cpu_ns", "cpu_ns", "cost_micros",
         "cost_per_1k_requests_micros"],
+    "Price versions": ["price_version", "instance_type", "vcpus", "first_used", "last_used", "instances", "cost_usd"],
     "$tenant": ["__text", "__value"],
+    "$instance_type": ["instance_type"],
     "$instance": ["instance"],
 }
 
