@@ -33,9 +33,10 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         let method = request.method.rawValue
         let span = tracer.startSpan(method, context: parent, ofKind: .server)
         defer { span.end() }
+        let spanContext = span.context
         let response: Response
         do {
-            response = try await ServiceContext.$current.withValue(span.context) { try await next(request, context) }
+            response = try await ServiceContext.$current.withValue(spanContext) { try await next(request, context) }
         } catch {
             // The problem middleware answers every error; this is only for what escapes it.
             span.recordError(error)
@@ -73,7 +74,7 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
                 attributes["runway.cost.microusd"] = cost.costMicros
             }
         }
-        ServiceContext.$current.withValue(span.context) { context.logger.info("request", metadata: metadata) }
+        ServiceContext.$current.withValue(spanContext) { context.logger.info("request", metadata: metadata) }
         return response
     }
 }

@@ -4,8 +4,9 @@ import Tracing
 
 /// A span of the ``RunwayTracer``. Its mutable state sits behind one lock; ending it hands the
 /// finished span to the tracer (once: later calls are ignored).
-public final class RunwaySpan: Tracing.Span, Sendable {
-    public let context: ServiceContext
+public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
+    /// The context the span was started in (its parent's).
+    private let parentContext: ServiceContext
     /// This span's ids and flags (the flags as decided at start).
     public let spanContext: SpanContext
     let parentSpanID: SpanID?
@@ -49,7 +50,7 @@ public final class RunwaySpan: Tracing.Span, Sendable {
 
     init(
         name: String,
-        context: ServiceContext,
+        parentContext: ServiceContext,
         spanContext: SpanContext,
         parentSpanID: SpanID?,
         hasRemoteParent: Bool,
@@ -59,7 +60,7 @@ public final class RunwaySpan: Tracing.Span, Sendable {
         isLocalRoot: Bool,
         tracer: RunwayTracer?
     ) {
-        self.context = context
+        self.parentContext = parentContext
         self.spanContext = spanContext
         self.parentSpanID = parentSpanID
         self.hasRemoteParent = hasRemoteParent
@@ -74,6 +75,15 @@ public final class RunwaySpan: Tracing.Span, Sendable {
         // Room for a typical span's attributes up front: one allocation instead of one per growth.
         if tracer != nil { state.attributes.reserveCapacity(8) }
         self.state = Mutex(state)
+    }
+
+    /// The parent's context with this span in it (and the held local trace, if any). Built on
+    /// each read: storing it would make the span and its context hold each other.
+    public var context: ServiceContext {
+        var context = parentContext
+        context[SpanContextKey.self] = self
+        context[LocalTraceKey.self] = localTrace
+        return context
     }
 
     public var operationName: String {

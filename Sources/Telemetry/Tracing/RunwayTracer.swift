@@ -59,7 +59,7 @@ public final class RunwayTracer: Tracer, Sendable {
         line: UInt
     ) -> RunwaySpan {
         counters.started.add(1, ordering: .relaxed)
-        var context = context()
+        let context = context()
         let parent = context.spanContext
         let ids = ids.next(newTrace: parent == nil)
         let traceID = parent?.traceID ?? ids.traceID!
@@ -91,11 +91,9 @@ public final class RunwayTracer: Tracer, Sendable {
         } else {
             recording = false
         }
-        context.spanContext = spanContext
-        context[LocalTraceKey.self] = localTrace
         return RunwaySpan(
             name: operationName,
-            context: context,
+            parentContext: context,
             spanContext: spanContext,
             parentSpanID: parent?.spanID,
             hasRemoteParent: parent?.isRemote ?? false,

@@ -103,16 +103,28 @@ public struct SpanContext: Hashable, Sendable {
     public var isSampled: Bool { flags.contains(.sampled) }
 }
 
+/// What a `ServiceContext` holds for its span: the ``RunwaySpan`` itself, or a box around an
+/// extracted remote parent's context. A class reference fits in the context's value storage,
+/// where a ``SpanContext`` (over 24 bytes) would cost a boxed copy for every span.
+protocol SpanContextCarrier: AnyObject, Sendable {
+    var spanContext: SpanContext { get }
+}
+
+final class SpanContextBox: SpanContextCarrier {
+    let spanContext: SpanContext
+    init(_ spanContext: SpanContext) { self.spanContext = spanContext }
+}
+
 enum SpanContextKey: ServiceContextKey {
-    typealias Value = SpanContext
+    typealias Value = any SpanContextCarrier
     static var nameOverride: String? { "span-context" }
 }
 
 extension ServiceContext {
     /// The current span's context (or an extracted remote parent's), if any.
     public var spanContext: SpanContext? {
-        get { self[SpanContextKey.self] }
-        set { self[SpanContextKey.self] = newValue }
+        get { self[SpanContextKey.self]?.spanContext }
+        set { self[SpanContextKey.self] = newValue.map(SpanContextBox.init) }
     }
 }
 
