@@ -24,6 +24,8 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
     struct State {
         var name: String
         var attributes: SpanAttributes = [:]
+        /// A full span's attributes while they are out for a change in place.
+        var attributesBeforeChange: SpanAttributes? = nil
         var droppedAttributes = 0
         var events: [FinishedSpan.Event] = []
         var droppedEvents = 0
@@ -111,25 +113,40 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
             }
         }
         _modify {
-            guard let tracer else {
-                var ignored = SpanAttributes()
-                yield &ignored
-                return
-            }
-            let limit = tracer.configuration.limits.attributeCount
-            // Only a full span can drop keys; then the keys it had are kept to tell new ones apart.
-            var (attributes, previous) = state.withLock { state -> (SpanAttributes, SpanAttributes?) in
-                let taken = state.attributes
-                state.attributes = [:]
-                return (taken, taken.count >= limit ? taken : nil)
-            }
+            // The coroutine's frame stays within the caller's fixed buffer (no heap frame per
+            // access): only the attributes live across the yield, the rest is in the state.
+            var attributes = takeAttributesForChange()
+            defer { returnAttributes(attributes) }
             yield &attributes
-            state.withLock { state in
-                guard !state.ended else { return }
-                state.droppedAttributes += SpanLimits.admit(&attributes, previous: previous ?? [:], count: limit)
-                if !state.attributes.isEmpty { attributes.merge(state.attributes) }
-                state.attributes = attributes
-            }
+        }
+    }
+
+    /// Takes the attributes out of the span for a change in place, so the dictionary is not
+    /// copied. A full span also keeps the keys it had, to tell new ones apart afterwards.
+    private func takeAttributesForChange() -> SpanAttributes {
+        guard let tracer else { return [:] }
+        let limit = tracer.configuration.limits.attributeCount
+        return state.withLock { state in
+            let taken = state.attributes
+            state.attributes = [:]
+            if taken.count >= limit { state.attributesBeforeChange = taken }
+            return taken
+        }
+    }
+
+    /// Puts changed attributes back within the limit; a concurrent change to the same span is
+    /// merged into them.
+    private func returnAttributes(_ changed: SpanAttributes) {
+        guard let tracer else { return }
+        let limit = tracer.configuration.limits.attributeCount
+        state.withLock { state in
+            let previous = state.attributesBeforeChange ?? [:]
+            state.attributesBeforeChange = nil
+            guard !state.ended else { return }
+            var attributes = changed
+            state.droppedAttributes += SpanLimits.admit(&attributes, previous: previous, count: limit)
+            if !state.attributes.isEmpty { attributes.merge(state.attributes) }
+            state.attributes = attributes
         }
     }
 
