@@ -57,12 +57,14 @@ stop_throwaway_postgres() {
     rm -rf "$PG_TEST_DIR"
 }
 
-# A Python virtual environment in .venv with the test tools (Debian's python3 and venv).
+# A Python virtual environment with pinned tools (Debian's python3 and venv), recreated when its
+# requirements file changes: by default .venv with the test tools.
+#   ensure_venv [VENV_DIR] [REQUIREMENTS_FILE]
 ensure_venv() {
     ensure_packages python3 python3-venv
-    local venv=.venv requirements=scripts/requirements-test.txt
+    local venv=${1:-.venv} requirements=${2:-scripts/requirements-test.txt}
     if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
-        log "creating the Python virtual environment for the test tools"
+        log "creating the Python virtual environment $venv from $requirements"
         rm -rf "$venv"
         /usr/bin/python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
