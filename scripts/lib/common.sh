@@ -71,3 +71,15 @@ ensure_venv() {
         cp "$requirements" "$venv/requirements.txt"
     fi
 }
+
+# Reads `wrk --latency` output; prints "requests/s P50 P99 non-2xx" with latencies in milliseconds.
+wrk_summary() {
+    awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /^Requests\/sec:/ { rps = $2 }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Non-2xx/ { non = $NF }
+        END { printf "%s %.2f %.2f %d\n", rps, p50, p99, non + 0 }
+    '
+}
