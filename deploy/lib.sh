@@ -100,3 +100,25 @@ as_deploy_user() {
     (cd / && runuser -u "$DEPLOY_USER" -- env -i PATH=/usr/local/bin:/usr/bin:/bin HOME="$home" \
         USER="$DEPLOY_USER" LOGNAME="$DEPLOY_USER" XDG_RUNTIME_DIR="/run/user/$uid" "$@")
 }
+
+# build_image_replacing TAG INPUTS_HASH podman-build-arguments...: builds TAG labelled
+# runway.inputs=INPUTS_HASH (the callers skip the build when the label matches), then removes the
+# image TAG pointed to before if nothing else uses it: only that one, never a prune of the store.
+build_image_replacing() {
+    local tag=$1 inputs=$2 previous
+    shift 2
+    previous=$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
+    podman build --quiet --layers=false --label "runway.inputs=$inputs" -t "$tag" "$@" >/dev/null
+    if [ -n "$previous" ] && [ "$previous" != "$(podman image inspect --format '{{.Id}}' "$tag")" ]; then
+        podman rmi "$previous" >/dev/null 2>&1 || true
+    fi
+}
+
+# The sha256 of files' contents and of extra strings, for build_image_once.
+inputs_hash() { # files... -- strings...
+    {
+        while [ "$#" -gt 0 ] && [ "$1" != -- ]; do sha256sum "$1"; shift; done
+        [ "$#" -eq 0 ] || shift
+        printf '%s\n' "$@"
+    } | sha256sum | cut -c1-16
+}
