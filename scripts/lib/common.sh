@@ -57,15 +57,29 @@ stop_throwaway_postgres() {
     rm -rf "$PG_TEST_DIR"
 }
 
-# A Python virtual environment in .venv with the test tools (Debian's python3 and venv).
+# A Python virtual environment with pinned tools (Debian's python3 and venv), recreated when its
+# requirements file changes: by default .venv with the test tools.
+#   ensure_venv [VENV_DIR] [REQUIREMENTS_FILE]
 ensure_venv() {
     ensure_packages python3 python3-venv
-    local venv=.venv requirements=scripts/requirements-test.txt
+    local venv=${1:-.venv} requirements=${2:-scripts/requirements-test.txt}
     if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements.txt"; then
-        log "creating the Python virtual environment for the test tools"
+        log "creating the Python virtual environment $venv from $requirements"
         rm -rf "$venv"
         /usr/bin/python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
         cp "$requirements" "$venv/requirements.txt"
     fi
+}
+
+# Reads `wrk --latency` output; prints "requests/s P50 P99 non-2xx" with latencies in milliseconds.
+wrk_summary() {
+    awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /^Requests\/sec:/ { rps = $2 }
+        $1 == "50%" { p50 = ms($2) }
+        $1 == "99%" { p99 = ms($2) }
+        /Non-2xx/ { non = $NF }
+        END { printf "%s %.2f %.2f %d\n", rps, p50, p99, non + 0 }
+    '
 }
