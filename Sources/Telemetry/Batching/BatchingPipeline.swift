@@ -6,7 +6,8 @@ import Synchronization
 ///
 /// - Callers ``enqueue(_:size:)`` and return at once: a lock, an append, no I/O, no waiting.
 /// - The buffer is bounded in bytes; when full the oldest entries are dropped (`buffer_full`).
-/// - ``run()`` sends when a batch's worth of bytes is waiting or the flush interval passes;
+/// - ``run()`` sends full batches as soon as they are waiting, and everything else when the flush
+///   interval passes (so the sender never competes with callers for one entry at a time);
 ///   it retries per the ``RetryPolicy``, splits a batch the server finds too large, and drops
 ///   what the server refuses for good, each counted by reason.
 /// - On graceful shutdown it stops waiting, flushes what is left within the shutdown deadline,
@@ -25,6 +26,8 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
     private let shutdown = ShutdownSignal<C.Instant>()
+    /// Set when the flush interval passed: the next pass also sends a partial batch.
+    private let flushDue = Atomic(false)
 
     public init(exporter: Exporter, configuration: BatchingConfiguration, clock: C) {
         self.counters = PipelineCounters(pipeline: configuration.name)
@@ -59,7 +62,10 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         let deadline = await withGracefulShutdownHandler {
             await withTaskGroup(of: RunEvent.self) { group in
                 group.addTask { [clock, wake, shutdown, interval = configuration.flushInterval] in
-                    while await Self.pause(interval, clock: clock, unless: shutdown) { wake.yield() }
+                    while await Self.pause(interval, clock: clock, unless: shutdown) {
+                        self.flushDue.store(true, ordering: .relaxed)
+                        wake.yield()
+                    }
                     return .helperStopped
                 }
                 group.addTask {
@@ -102,17 +108,23 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         case deadlinePassed(C.Instant)
     }
 
-    private func takeBatch() -> [SizedEntry] {
-        buffer.withLock {
-            $0.removeSizedBatch(maxBytes: configuration.maximumBatchBytes, maxEntries: configuration.maximumBatchEntries)
+    /// The oldest batch; with `onlyFull`, nothing unless a full batch is waiting.
+    private func takeBatch(onlyFull: Bool) -> [SizedEntry] {
+        buffer.withLock { buffer in
+            if onlyFull, buffer.bytes < configuration.maximumBatchBytes, buffer.count < configuration.maximumBatchEntries ?? Int.max {
+                return []
+            }
+            return buffer.removeSizedBatch(maxBytes: configuration.maximumBatchBytes, maxEntries: configuration.maximumBatchEntries)
         }
     }
 
-    /// Sends everything buffered now; false if it was interrupted (the rest went back).
+    /// Sends the full batches buffered now, and a partial one too when the flush interval passed
+    /// or at shutdown (`deadline`); false if it was interrupted (the rest went back).
     private func sendBuffered(deadline: C.Instant?) async -> Bool {
+        let onlyFull = deadline == nil && !flushDue.exchange(false, ordering: .relaxed)
         guard configuration.maximumConcurrentExports > 1 else {
             while true {
-                let batch = takeBatch()
+                let batch = takeBatch(onlyFull: onlyFull)
                 guard !batch.isEmpty else { return true }
                 let unsettled = await send(batch, deadline: deadline)
                 guard unsettled.isEmpty else {
@@ -127,7 +139,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
             var interrupted = false
             while true {
                 while !interrupted, inFlight < configuration.maximumConcurrentExports {
-                    let batch = takeBatch()
+                    let batch = takeBatch(onlyFull: onlyFull)
                     guard !batch.isEmpty else { break }
                     inFlight += 1
                     group.addTask { await self.send(batch, deadline: deadline) }
