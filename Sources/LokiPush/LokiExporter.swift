@@ -17,6 +17,33 @@ public struct LokiRecord: Sendable, Equatable {
     public var size: Int {
         entry.line.utf8.count + entry.metadata.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
     }
+
+    /// The memory the record holds while it waits in a pipeline, estimated from its strings: the
+    /// record in the buffer's ring, the line, the metadata array and each name and value. The
+    /// pipeline's byte bound (`RUNWAY_LOG_BUFFER_BYTES`) counts this, so a buffer's memory stays
+    /// within its setting however long Loki is down (Loki's own bytes are about a third of it).
+    public var bufferedBytes: Int {
+        var bytes = 96 + Self.heapBytes(entry.line) + Self.allocation(32 + entry.metadata.count * 32)
+        for pair in entry.metadata { bytes += Self.heapBytes(pair.name) + Self.heapBytes(pair.value) }
+        return bytes
+    }
+
+    /// A native string's heap storage: none up to 15 UTF-8 bytes (kept inline), else a header,
+    /// the bytes and a terminating NUL.
+    static func heapBytes(_ text: String) -> Int {
+        let count = text.utf8.count
+        return count <= 15 ? 0 : allocation(32 + count + 1)
+    }
+
+    /// What malloc takes for `bytes`: its 8-byte chunk header, rounded up to 16.
+    static func allocation(_ bytes: Int) -> Int { (bytes + 8 + 15) & ~15 }
+}
+
+extension BatchingPipeline where Exporter == LokiExporter {
+    /// Enqueues a record at the memory it holds (``LokiRecord/bufferedBytes``); never blocks.
+    public func enqueue(_ record: LokiRecord) {
+        enqueue(record, size: record.bufferedBytes)
+    }
 }
 
 /// Sends batches to Loki's push API (`POST /loki/api/v1/push`, protobuf + snappy) and classifies

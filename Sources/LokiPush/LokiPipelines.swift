@@ -65,7 +65,7 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
 
     /// Adds a record to its Loki tenant's pipeline; never blocks and never waits on I/O.
     public func enqueue(_ record: LokiRecord) {
-        pipeline(for: record).enqueue(record, size: record.size)
+        pipeline(for: record).enqueue(record)
     }
 
     func pipeline(for record: LokiRecord) -> Pipeline {

@@ -24,7 +24,7 @@ import Testing
     static func configuration(port: Int = 9) -> LokiPipelines<TestClock>.Configuration {
         var configuration = LokiPipelines<TestClock>.Configuration(baseURL: "http://127.0.0.1:\(port)", defaultTenant: "shared")
         configuration.tenantRoutes = ["t-slow": "org-slow", "t-fast": "org-fast", "t-fast-too": "org-fast"]
-        configuration.batching.maximumBufferBytes = 3 * 200
+        configuration.batching.maximumBufferBytes = 3 * share  // three Loki tenants
         configuration.batching.maximumBatchBytes = 1 << 20
         configuration.batching.flushInterval = .seconds(3600)
         return configuration
@@ -78,7 +78,7 @@ import Testing
         #expect(delivered == (0..<30).map { Self.line("f", $0) })
         let slow = try #require(byTenant["org-slow"])
         #expect(slow.enqueued == 60 && slow.sent == 0 && slow.isBalanced)
-        // 50 lines arrived while ten were in flight; its share of the buffer (200 bytes) holds ten.
+        // 50 lines arrived while ten were in flight; its share of the buffer holds ten.
         #expect(slow.dropped[.bufferFull] == 40)
         // At shutdown the in-flight ten and the buffered ten cannot wait an hour: `shutdown`.
         #expect(slow.dropped[.shutdown] == 20)
@@ -86,8 +86,12 @@ import Testing
         #expect(loki.all.allSatisfy { $0.tenant != "shared" })
     }
 
-    /// A record's size: a 7-byte line plus its `tenant` metadata (6 + 6 bytes).
-    static let recordSize = 19
+    /// A record's size as the buffer counts it (the memory it holds): all records here have a
+    /// 7-byte line and one `tenant` metadata pair of 5 or 6 bytes.
+    static let recordSize = try! record(line("s", 0), tenant: "t-slow").bufferedBytes
+
+    /// Each Loki tenant's share of the buffer: room for ten records, not eleven.
+    static let share = 10 * recordSize + recordSize / 2
 
     /// Seven bytes (`s-00001`), so the byte arithmetic is exact.
     static func line(_ prefix: String, _ index: Int) -> String {

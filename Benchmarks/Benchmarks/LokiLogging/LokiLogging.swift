@@ -20,7 +20,7 @@ struct DownExporter: BatchExporter {
 func makeLogger<E: BatchExporter<LokiRecord>>(exporter: E) -> (Logger, BatchingPipeline<E, ContinuousClock>) {
     let pipeline = BatchingPipeline(exporter: exporter)
     let options = LokiSink.Options(labels: ["service_name": "runway", "env": "production", "instance": "runway-7f9c4d-2"])
-    let sink = try! LokiSink(options: options) { record in pipeline.enqueue(record, size: record.size) }
+    let sink = try! LokiSink(options: options) { record in pipeline.enqueue(record, size: record.bufferedBytes) }
     let logger = Logger(label: "runway.access") { LokiLogHandler(label: $0, sink: sink) }
     return (logger, pipeline)
 }

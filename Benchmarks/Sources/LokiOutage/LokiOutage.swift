@@ -22,7 +22,7 @@ configuration.maximumBufferBytes = bufferMiB << 20
 let exporter = LokiExporter(client: .shared, configuration: .init(baseURL: "http://127.0.0.1:\(port)"))
 let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration)
 let options = LokiSink.Options(labels: ["service_name": "runway", "env": "production", "instance": "runway-7f9c4d-2"])
-let sink = try LokiSink(options: options) { record in pipeline.enqueue(record, size: record.size) }
+let sink = try LokiSink(options: options) { record in pipeline.enqueue(record) }
 let logger = Logger(label: "runway.access") { LokiLogHandler(label: $0, sink: sink) }
 let running = Task { await pipeline.run() }
 
@@ -78,7 +78,10 @@ let peak = processMemoryMiB("VmHWM")
 let end = processMemoryMiB("VmRSS")
 
 print("Loki down (connections refused on 127.0.0.1:\(port)) for \(seconds) s, buffer \(bufferMiB) MiB")
-print("logged \(logged - 1_000) lines, about \(loggedBytes >> 20) MiB as Loki counts them (\(sampleRecord.size) bytes each)")
+print(
+    "logged \(logged - 1_000) lines, about \(loggedBytes >> 20) MiB as Loki counts them (\(sampleRecord.size) bytes each; "
+        + "\(sampleRecord.bufferedBytes) bytes each as the buffer counts them)"
+)
 print(
     "pipeline: enqueued \(counters.enqueued), buffered \(counters.buffered), sent \(counters.sent), dropped "
         + counters.dropped.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: " ")
