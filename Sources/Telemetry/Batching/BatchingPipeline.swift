@@ -20,11 +20,11 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
 
     public let counters: PipelineCounters
     private let exporter: Exporter
-    private let configuration: BatchingConfiguration
+    @usableFromInline let configuration: BatchingConfiguration
     private let clock: C
-    private let buffer: Mutex<BoundedBuffer<Entry>>
+    @usableFromInline let buffer: Mutex<BoundedBuffer<Entry>>
     private let wakeups: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    @usableFromInline let wake: AsyncStream<Void>.Continuation
     private let shutdown = ShutdownSignal<C.Instant>()
     /// Set when the flush interval passed: the next pass also sends a partial batch.
     private let flushDue = Atomic(false)
@@ -40,7 +40,9 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
 
-    /// Adds an entry of `size` bytes; never blocks and never waits on I/O.
+    /// Adds an entry of `size` bytes; never blocks and never waits on I/O. Inlinable, so that a
+    /// caller in another module runs it specialised for its entry type.
+    @inlinable
     public func enqueue(_ entry: Entry, size: Int) {
         let (stored, droppedOldest, batchReady) = buffer.withLock { buffer in
             guard let dropped = buffer.append(entry, size: size) else { return (false, 0, false) }

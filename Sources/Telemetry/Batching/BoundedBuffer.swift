@@ -8,8 +8,10 @@ public struct BoundedBuffer<Element> {
     public let capacityBytes: Int
     /// The most entries it holds (nil: bounded by bytes only).
     public let capacityEntries: Int?
-    public private(set) var bytes = 0
-    private var entries = Deque<(element: Element, size: Int)>()
+    /// The bytes of the entries held.
+    @inlinable public var bytes: Int { heldBytes }
+    @usableFromInline var heldBytes = 0
+    @usableFromInline var entries = Deque<(element: Element, size: Int)>()
 
     public init(capacityBytes: Int, capacityEntries: Int? = nil) {
         precondition(capacityBytes > 0, "a buffer needs room")
@@ -18,21 +20,22 @@ public struct BoundedBuffer<Element> {
         self.capacityEntries = capacityEntries
     }
 
-    public var count: Int { entries.count }
-    public var isEmpty: Bool { entries.isEmpty }
+    @inlinable public var count: Int { entries.count }
+    @inlinable public var isEmpty: Bool { entries.isEmpty }
 
     /// Appends `element` of `size` bytes. Returns how many old entries were dropped to make room;
     /// an element larger than the whole buffer is not stored and returns nil.
+    @inlinable
     public mutating func append(_ element: Element, size: Int) -> Int? {
         guard size <= capacityBytes else { return nil }
         var dropped = 0
         let maximumEntries = capacityEntries ?? Int.max
-        while bytes + size > capacityBytes || entries.count >= maximumEntries, let oldest = entries.popFirst() {
-            bytes -= oldest.size
+        while heldBytes + size > capacityBytes || entries.count >= maximumEntries, let oldest = entries.popFirst() {
+            heldBytes -= oldest.size
             dropped += 1
         }
         entries.append((element, size))
-        bytes += size
+        heldBytes += size
         return dropped
     }
 
@@ -49,7 +52,7 @@ public struct BoundedBuffer<Element> {
         let maximumEntries = maxEntries ?? Int.max
         while let first = entries.first, batch.isEmpty || (batchBytes + first.size <= maxBytes && batch.count < maximumEntries) {
             entries.removeFirst()
-            bytes -= first.size
+            heldBytes -= first.size
             batchBytes += first.size
             batch.append(first)
         }
@@ -61,7 +64,7 @@ public struct BoundedBuffer<Element> {
     public mutating func prepend(_ batch: [(element: Element, size: Int)]) {
         for entry in batch.reversed() {
             entries.prepend(entry)
-            bytes += entry.size
+            heldBytes += entry.size
         }
     }
 
@@ -69,7 +72,7 @@ public struct BoundedBuffer<Element> {
     public mutating func removeAll() -> [Element] {
         let all = entries.map(\.element)
         entries.removeAll()
-        bytes = 0
+        heldBytes = 0
         return all
     }
 }
