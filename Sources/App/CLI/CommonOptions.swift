@@ -75,7 +75,9 @@ func withPreparedDatabase<Value: Sendable>(
     do {
         result = .success(
             try await DatabaseBootstrap.withClient(prepared.endpoint, logger: logger) { client in
-                try await body(Database(client: client))
+                // A command may read a long stretch of the ledger (`cost report`): no request is
+                // waiting on it, so it waits for the database far longer than `serve` does.
+                try await body(Database(client: client, timeout: .seconds(600)))
             }
         )
     } catch {
