@@ -1,3 +1,4 @@
+import DequeModule
 import ServiceLifecycle
 import Synchronization
 
@@ -111,13 +112,32 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     }
 
     /// The oldest batch; with `onlyFull`, nothing unless a full batch is waiting.
+    ///
+    /// Callers wait on the buffer's lock while it is held, so it is held briefly: up to two
+    /// batches' worth of entries are taken out at once (no entry moved), the batch is split off
+    /// outside the lock, and what is left (the few entries that came in meanwhile, usually) goes
+    /// back to the front. Only a larger backlog (the backend was down) is split under the lock.
     private func takeBatch(onlyFull: Bool) -> [SizedEntry] {
-        buffer.withLock { buffer in
-            if onlyFull, buffer.bytes < configuration.maximumBatchBytes, buffer.count < configuration.maximumBatchEntries ?? Int.max {
+        let maxBytes = configuration.maximumBatchBytes
+        let maxEntries = configuration.maximumBatchEntries ?? Int.max
+        var backlog: Deque<SizedEntry>? = nil
+        let batch = buffer.withLock { buffer -> [SizedEntry] in
+            if onlyFull, buffer.bytes < maxBytes, buffer.count < maxEntries { return [] }
+            if buffer.bytes <= 2 * maxBytes, buffer.count / 2 <= maxEntries {
+                backlog = buffer.removeAllEntries()
                 return []
             }
-            return buffer.removeSizedBatch(maxBytes: configuration.maximumBatchBytes, maxEntries: configuration.maximumBatchEntries)
+            return buffer.removeSizedBatch(maxBytes: maxBytes, maxEntries: maxEntries)
         }
+        guard var backlog else { return batch }
+        var taken: [SizedEntry] = []
+        var bytes = 0
+        while let first = backlog.first, taken.isEmpty || (bytes + first.size <= maxBytes && taken.count < maxEntries) {
+            taken.append(backlog.removeFirst())
+            bytes += first.size
+        }
+        if !backlog.isEmpty { buffer.withLock { $0.prepend(backlog) } }
+        return taken
     }
 
     /// Sends the full batches buffered now, and a partial one too when the flush interval passed

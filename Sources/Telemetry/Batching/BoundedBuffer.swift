@@ -59,9 +59,20 @@ public struct BoundedBuffer<Element> {
         return batch
     }
 
+    /// Takes every entry out at once, oldest first, without moving them (O(1)). A caller that
+    /// holds a lock around the buffer can split a batch off outside it, and ``prepend(_:)`` the
+    /// rest back.
+    public mutating func removeAllEntries() -> Deque<(element: Element, size: Int)> {
+        defer {
+            entries = Deque()
+            heldBytes = 0
+        }
+        return entries
+    }
+
     /// Puts entries back at the front, oldest first (a batch that could not be sent yet). They
     /// may take the buffer over its capacity until they are sent: they were counted already.
-    public mutating func prepend(_ batch: [(element: Element, size: Int)]) {
+    public mutating func prepend(_ batch: some BidirectionalCollection<(element: Element, size: Int)>) {
         for entry in batch.reversed() {
             entries.prepend(entry)
             heldBytes += entry.size
