@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import ServiceLifecycle
-import ServiceLifecycleTestKit
 import Synchronization
 import Telemetry
 import TelemetryTesting
@@ -72,16 +71,11 @@ final class MemoryLedgerStore: LedgerStore {
 
     /// Runs the ledger's pipeline, advancing the test clock each time it sleeps, until `done`.
     func drive(_ service: CostLedgerService<TestClock>, clock: TestClock, until done: @Sendable () -> Bool) async throws {
-        try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await service.pipeline.run() }
-                var sleeps = clock.sleeps.makeAsyncIterator()
-                while !done() {
-                    _ = await sleeps.next()
-                    clock.advance(by: .seconds(31))
-                }
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
+        try await withRunningService(service.pipeline) {
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            while !done() {
+                _ = await sleeps.next()
+                clock.advance(by: .seconds(31))
             }
         }
     }

@@ -4,7 +4,6 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import ServiceLifecycle
-import ServiceLifecycleTestKit
 import SwiftProtobuf
 import Telemetry
 import TelemetryTesting
@@ -51,13 +50,8 @@ import Testing
                 configuration: configuration,
                 clock: clock
             )
-            try await testGracefulShutdown { trigger in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await pipeline.run() }
-                    try await body(pipeline, clock)
-                    trigger.triggerGracefulShutdown()
-                    try await group.waitForAll()
-                }
+            try await withRunningService(pipeline) {
+                try await body(pipeline, clock)
             }
             return pipeline
         }

@@ -1,7 +1,6 @@
 import Hummingbird
 import HummingbirdTesting
 import ServiceLifecycle
-import ServiceLifecycleTestKit
 import Telemetry
 import TelemetryTesting
 import Testing
@@ -50,23 +49,18 @@ import Testing
             configuration.batching.maximumBatchBytes = 10 * Self.recordSize  // ten records a batch
             let pipelines = LokiPipelines(configuration: configuration, clock: clock)
             let fastPipeline = try #require(pipelines.pipelines.first { $0.tenant == "org-fast" }).pipeline
-            try await testGracefulShutdown { trigger in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await pipelines.run() }
-                    var pushes = loki.pushes.makeAsyncIterator()
-                    // Ten lines for the slow tenant: one batch, answered 429, then waiting an hour.
-                    for i in 0..<10 { pipelines.enqueue(try Self.record(Self.line("s", i), tenant: "t-slow")) }
-                    #expect(await pushes.next()?.status == 429)
-                    // It keeps logging, far beyond its share: its oldest lines are dropped.
-                    for i in 10..<60 { pipelines.enqueue(try Self.record(Self.line("s", i), tenant: "t-slow")) }
-                    // Meanwhile the fast tenant's lines go out at once, batch after batch (a batch is
-                    // ten records; the flush timer never fires here).
-                    for batch in 0..<3 {
-                        for i in 0..<10 { pipelines.enqueue(try Self.record(Self.line("f", batch * 10 + i), tenant: "t-fast")) }
-                        while fastPipeline.counters.snapshot.sent < (batch + 1) * 10 { await Task.yield() }
-                    }
-                    trigger.triggerGracefulShutdown()
-                    try await group.waitForAll()
+            try await withRunningService(pipelines) {
+                var pushes = loki.pushes.makeAsyncIterator()
+                // Ten lines for the slow tenant: one batch, answered 429, then waiting an hour.
+                for i in 0..<10 { pipelines.enqueue(try Self.record(Self.line("s", i), tenant: "t-slow")) }
+                #expect(await pushes.next()?.status == 429)
+                // It keeps logging, far beyond its share: its oldest lines are dropped.
+                for i in 10..<60 { pipelines.enqueue(try Self.record(Self.line("s", i), tenant: "t-slow")) }
+                // Meanwhile the fast tenant's lines go out at once, batch after batch (a batch is
+                // ten records; the flush timer never fires here).
+                for batch in 0..<3 {
+                    for i in 0..<10 { pipelines.enqueue(try Self.record(Self.line("f", batch * 10 + i), tenant: "t-fast")) }
+                    while fastPipeline.counters.snapshot.sent < (batch + 1) * 10 { await Task.yield() }
                 }
             }
             return pipelines

@@ -1,5 +1,4 @@
 import ServiceLifecycle
-import ServiceLifecycleTestKit
 import Synchronization
 import TelemetryTesting
 import Testing
@@ -18,20 +17,6 @@ import Testing
         return configuration
     }
 
-    func withRunningPipeline<E: BatchExporter>(
-        _ pipeline: BatchingPipeline<E, TestClock>,
-        _ body: @Sendable () async throws -> Void
-    ) async throws {
-        try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await pipeline.run() }
-                try await body()
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
-            }
-        }
-    }
-
     @Test func theBufferIsBoundedInEntriesAndDropsTheOldest() {
         var buffer = BoundedBuffer<Int>(capacityBytes: 1000, capacityEntries: 3)
         for i in 0..<3 { #expect(buffer.append(i, size: 1) == 0) }
@@ -44,7 +29,7 @@ import Testing
         let clock = TestClock()
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
-        try await withRunningPipeline(pipeline) {
+        try await withRunningService(pipeline) {
             var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<3 { pipeline.enqueue(i, size: 1) }
             #expect(await attempts.next() == [0, 1, 2])
@@ -56,7 +41,7 @@ import Testing
         let clock = TestClock()
         let exporter = ScriptedExporter(script: [.partiallyDelivered(rejected: 2, reason: .rejected("partial_success"))])
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
-        try await withRunningPipeline(pipeline) {
+        try await withRunningService(pipeline) {
             var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<3 { pipeline.enqueue(i, size: 1) }
             _ = await attempts.next()
@@ -73,7 +58,7 @@ import Testing
         var configuration = configuration()
         configuration.exportTimeout = .seconds(10)
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration, clock: clock)
-        try await withRunningPipeline(pipeline) {
+        try await withRunningService(pipeline) {
             var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<3 { pipeline.enqueue(i, size: 1) }
             _ = await attempts.next()
@@ -86,7 +71,7 @@ import Testing
         let clock = TestClock()
         let exporter = GatedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(batch: 2, concurrent: 2), clock: clock)
-        try await withRunningPipeline(pipeline) {
+        try await withRunningService(pipeline) {
             var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<4 { pipeline.enqueue(i, size: 1) }
             // Both batches are in flight before either is answered.

@@ -15,27 +15,11 @@ import Testing
         return configuration
     }
 
-    /// Runs the pipeline as a service for the length of `body`, then shuts it down gracefully.
-    func withRunningPipeline(
-        _ pipeline: BatchingPipeline<ScriptedExporter, TestClock>,
-        clock: TestClock,
-        _ body: @Sendable (GracefulShutdownTestTrigger) async throws -> Void
-    ) async throws {
-        try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await pipeline.run() }
-                try await body(trigger)
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
-            }
-        }
-    }
-
     @Test func aFullBatchIsSentWithoutWaitingForTheTimer() async throws {
         let clock = TestClock()
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
             #expect(await attempts.next() == Array(0..<10))
@@ -47,7 +31,7 @@ import Testing
         let clock = TestClock()
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(interval: .seconds(1)), clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var sleeps = clock.sleeps.makeAsyncIterator()
             var attempts = exporter.attempts.makeAsyncIterator()
             #expect(await sleeps.next() == .seconds(1))
@@ -63,7 +47,7 @@ import Testing
         let clock = TestClock()
         let exporter = ScriptedExporter(script: [.retryable(retryAfter: nil), .retryable(retryAfter: nil), .retryable(retryAfter: "7")])
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var sleeps = clock.sleeps.makeAsyncIterator()
             var attempts = exporter.attempts.makeAsyncIterator()
             #expect(await sleeps.next() == .seconds(1000))  // the flush timer
@@ -90,7 +74,7 @@ import Testing
         let clock = TestClock()
         let exporter = ScriptedExporter(script: [.rejected(DropReason("rejected_400"))])
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
             _ = await attempts.next()
@@ -108,7 +92,7 @@ import Testing
         // The "server" takes at most 3 entries per request and never entry 5.
         let exporter = ScriptedExporter { batch in batch.count > 3 || batch.contains(5) ? .tooLarge : nil }
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
             _ = await attempts.next()
@@ -125,7 +109,7 @@ import Testing
         let exporter = ScriptedExporter()
         // Batches of up to 1000 bytes never fill by size: only the timer sends.
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(buffer: 50, batch: 1000), clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var sleeps = clock.sleeps.makeAsyncIterator()
             var attempts = exporter.attempts.makeAsyncIterator()
             _ = await sleeps.next()
@@ -147,7 +131,7 @@ import Testing
         var configuration = configuration()
         configuration.retry.maximumRetries = 2
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration, clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var sleeps = clock.sleeps.makeAsyncIterator()
             var attempts = exporter.attempts.makeAsyncIterator()
             _ = await sleeps.next()
@@ -196,7 +180,7 @@ import Testing
         let clock = TestClock()
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
-        try await withRunningPipeline(pipeline, clock: clock) { _ in
+        try await withRunningService(pipeline) {
             var sleeps = clock.sleeps.makeAsyncIterator()
             _ = await sleeps.next()
             for i in 0..<5 { pipeline.enqueue(i, size: 10) }  // below a batch: only the final flush sends

@@ -33,20 +33,15 @@ import Tracing
             clock: TestClock()
         )
         let tracer = RunwayTracer { pipeline.enqueue($0) }
-        try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await pipeline.run() }
-                for index in 0..<10_000 {
-                    tracer.withSpan("request \(index)", ofKind: .server) { span in span.attributes["tenant"] = "acme" }
-                }
-                let snapshot = pipeline.counters.snapshot
-                #expect(snapshot.enqueued == 10_000 && snapshot.sent == 0)
-                // At most the queue plus the batches in flight are held.
-                #expect(snapshot.buffered <= 100 + 2 * 10)
-                #expect(snapshot.isBalanced)
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
+        try await withRunningService(pipeline) {
+            for index in 0..<10_000 {
+                tracer.withSpan("request \(index)", ofKind: .server) { span in span.attributes["tenant"] = "acme" }
             }
+            let snapshot = pipeline.counters.snapshot
+            #expect(snapshot.enqueued == 10_000 && snapshot.sent == 0)
+            // At most the queue plus the batches in flight are held.
+            #expect(snapshot.buffered <= 100 + 2 * 10)
+            #expect(snapshot.isBalanced)
         }
         let snapshot = pipeline.counters.snapshot
         #expect(snapshot.buffered == 0 && snapshot.sent == 0)
@@ -79,6 +74,7 @@ import Tracing
             configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { _ in serverIsUp.yield() }
         )
+        // The collector comes up during the test, so it runs in the same group as the pipeline.
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pipeline.run() }

@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import ServiceLifecycle
-import ServiceLifecycleTestKit
 import Telemetry
 import TelemetryTesting
 import Testing
@@ -61,13 +60,8 @@ import Tracing
                 configuration: configuration,
                 clock: clock
             )
-            try await testGracefulShutdown { trigger in
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { await pipeline.run() }
-                    try await body(pipeline, clock)
-                    trigger.triggerGracefulShutdown()
-                    try await group.waitForAll()
-                }
+            try await withRunningService(pipeline) {
+                try await body(pipeline, clock)
             }
             return pipeline
         }
@@ -298,18 +292,13 @@ import Tracing
             configuration: configuration,
             clock: clock
         )
-        try await testGracefulShutdown { trigger in
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await pipeline.run() }
-                var sleeps = clock.sleeps.makeAsyncIterator()
-                _ = await sleeps.next()  // the flush timer
-                for span in Self.spans(3) { pipeline.enqueue(span) }
-                // The first attempt fails to connect; the pipeline then waits to retry.
-                _ = try #require(await sleeps.next())
-                #expect(pipeline.counters.snapshot.buffered == 3)
-                trigger.triggerGracefulShutdown()
-                try await group.waitForAll()
-            }
+        try await withRunningService(pipeline) {
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            _ = await sleeps.next()  // the flush timer
+            for span in Self.spans(3) { pipeline.enqueue(span) }
+            // The first attempt fails to connect; the pipeline then waits to retry.
+            _ = try #require(await sleeps.next())
+            #expect(pipeline.counters.snapshot.buffered == 3)
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 3, sent: 0, buffered: 0, dropped: [.shutdown: 3]))
     }
