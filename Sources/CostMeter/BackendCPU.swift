@@ -12,15 +12,25 @@
 public enum BackendCPU {
     /// The on-CPU nanoseconds of a schedstat line (`"123456 789 12\n"`), or nil if malformed.
     public static func parseSchedstat(_ text: some StringProtocol) -> Int64? {
-        guard let first = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).first,
-            let value = Int64(first), value >= 0
-        else { return nil }
-        return value
+        parseSchedstat(bytes: text.utf8)
+    }
+
+    /// The same, from the file's bytes: the leading decimal number, ended by a space or newline.
+    static func parseSchedstat(bytes: some Sequence<UInt8>) -> Int64? {
+        var value: Int64 = 0
+        var digits = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\t") { break }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else { return nil }
+            value = value * 10 + Int64(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        return digits > 0 ? value : nil
     }
 
     /// `pid`'s on-CPU nanoseconds, or nil when it cannot be read.
     public static func read(pid: Int32, procRoot: String = "/proc") -> Int64? {
-        readSmallFile("\(procRoot)/\(pid)/schedstat").flatMap(parseSchedstat)
+        Reader(pid: pid, procRoot: procRoot)?.read()
     }
 
     /// Whether `pid` is visible here as a PostgreSQL process with a readable schedstat; if not,
@@ -38,17 +48,44 @@ public enum BackendCPU {
         return (true, "database backends' CPU read from \(procRoot)/<pid>/schedstat")
     }
 
+    /// One process's schedstat, kept open and read again from offset 0 each time: one `pread`
+    /// (about 1 µs here) instead of `open`, `read` and `close` (about 5 µs, most of it the path
+    /// lookup in procfs). Once the process has exited, reads fail (the descriptor stays bound to
+    /// that process, never to a later one given the same pid).
+    public final class Reader: Sendable {
+        private let descriptor: Int32
+
+        public init?(pid: Int32, procRoot: String = "/proc") {
+            let descriptor = open("\(procRoot)/\(pid)/schedstat", O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return nil }
+            self.descriptor = descriptor
+        }
+
+        deinit { close(descriptor) }
+
+        /// The process's on-CPU nanoseconds now, or nil when it cannot be read.
+        public func read() -> Int64? {
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+                let count = pread(descriptor, buffer.baseAddress, buffer.count, 0)
+                guard count > 0 else { return nil }
+                return BackendCPU.parseSchedstat(bytes: UnsafeMutableBufferPointer(rebasing: buffer[..<count]))
+            }
+        }
+    }
+
     static func readSmallFile(_ path: String) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: 256)
-        let count = readBytes(descriptor, into: &bytes)
-        guard count > 0 else { return nil }
-        return String(decoding: bytes[..<count], as: UTF8.self)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            let count = readBytes(descriptor, into: buffer)
+            guard count > 0 else { return nil }
+            return String(decoding: UnsafeMutableBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
     }
 }
 
-private func readBytes(_ descriptor: Int32, into bytes: inout [UInt8]) -> Int {
-    bytes.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+// At file scope: inside `BackendCPU`, `read` names its own methods.
+private func readBytes(_ descriptor: Int32, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+    read(descriptor, buffer.baseAddress, buffer.count)
 }

@@ -10,12 +10,15 @@ import Synchronization
 public final class MeteredExecutor: TaskExecutor, Sendable {
     public let account: TenantAccount
     let pool: MeteringPool
+    /// False for the pool's ``MeteringPool/platformExecutor``: its jobs are nobody's.
+    private let billed: Bool
     private let appCPU = Atomic<Int64>(0)
     private let databaseCPU = Atomic<Int64>(0)
 
-    init(account: TenantAccount, pool: MeteringPool) {
+    init(account: TenantAccount, pool: MeteringPool, billed: Bool = true) {
         self.account = account
         self.pool = pool
+        self.billed = billed
     }
 
     public var tenant: UUID { account.tenant }
@@ -26,7 +29,7 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
 
     /// Called by the pool worker that ran this executor's jobs.
     func credit(_ nanoseconds: Int64) {
-        guard nanoseconds > 0 else { return }
+        guard billed, nanoseconds > 0 else { return }
         appCPU.add(nanoseconds, ordering: .relaxed)
         account.appCPU.add(nanoseconds, ordering: .relaxed)
     }

@@ -54,18 +54,42 @@ public final class MeteringPool: Sendable {
         let workers = (0..<threads).map { _ in Worker(queue: queue, mode: mode, rescaleNanoseconds: rescaleInterval.nanoseconds) }
         self.workers = workers
         for (index, worker) in workers.enumerated() {
-            let thread = Thread { worker.loop() }
-            thread.name = "costmeter-\(index)"
+            // Named from inside the thread: on Linux a thread otherwise keeps the name of the one that
+            // created it (a Dispatch worker's, say), and `Thread.name` set before start is lost.
+            let thread = Thread {
+                Thread.current.name = "costmeter-\(index)"
+                worker.loop()
+            }
             thread.start()
         }
+    }
+
+    /// An executor on these threads whose jobs are credited to no tenant (so their CPU is platform
+    /// overhead). Run the server under it (`withTaskExecutorPreference`) so that a request's work
+    /// before and after its tenant's executor stays on the pool: moving to the tenant's executor
+    /// and back is then a hand-off from a worker to itself (see ``submit(_:to:)``), not a wake-up
+    /// of another thread.
+    public var platformExecutor: MeteredExecutor {
+        MeteredExecutor(
+            account: TenantAccount(tenant: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))),
+            pool: self,
+            billed: false
+        )
     }
 
     /// Lets the workers finish the queued jobs and end. Jobs submitted later are run on the
     /// global executor instead (and count as overhead).
     public func shutdown() { queue.close() }
 
+    /// Queues a job. A job submitted by one of this pool's own workers (an executor hop, a
+    /// continuation, a child task) wakes nobody when it is the only one waiting: that worker takes
+    /// it as soon as its current job ends, which is usually at once (the job is suspending), so the
+    /// hop costs no system call and no context switch. A second waiting job wakes an idle sibling,
+    /// so fan-out still runs in parallel.
     func submit(_ job: UnownedJob, to executor: MeteredExecutor) {
-        if !queue.push(PendingJob(job: job, executor: executor)) {
+        let fromOwnWorker =
+            pthread_getspecific(Worker.key).map { Unmanaged<Worker>.fromOpaque($0).takeUnretainedValue().queue === queue } ?? false
+        if !queue.push(PendingJob(job: job, executor: executor), fromOwnWorker: fromOwnWorker) {
             job.runSynchronously(on: globalConcurrentExecutor.asUnownedTaskExecutor())
         }
     }
@@ -113,15 +137,15 @@ final class JobQueue: @unchecked Sendable {
         idleCondition.deallocate()
     }
 
-    /// False when the queue is closed.
-    func push(_ job: PendingJob) -> Bool {
+    /// False when the queue is closed. `fromOwnWorker`: see ``MeteringPool/submit(_:to:)``.
+    func push(_ job: PendingJob, fromOwnWorker: Bool) -> Bool {
         pthread_mutex_lock(mutex)
         guard !closed else {
             pthread_mutex_unlock(mutex)
             return false
         }
         jobs.append(job)
-        let wake = idle > 0
+        let wake = idle > 0 && (!fromOwnWorker || jobs.count > 1)
         pthread_mutex_unlock(mutex)
         if wake { pthread_cond_signal(condition) }
         return true

@@ -12,7 +12,7 @@ final class Worker: @unchecked Sendable {
         return key
     }()
 
-    private let queue: JobQueue
+    let queue: JobQueue
     private let mode: MeteringMode
     private let rescaleNanoseconds: Int64
 

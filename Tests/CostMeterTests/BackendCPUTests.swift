@@ -18,6 +18,23 @@ import Testing
         #expect(first > 0)
     }
 
+    @Test func aKeptReaderSeesTheCPUGrowAndFailsOnceTheProcessIsGone() throws {
+        // A child that burns CPU until it is killed.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "while :; do :; done"]
+        try child.run()
+        let reader = try #require(BackendCPU.Reader(pid: child.processIdentifier))
+        let first = try #require(reader.read())
+        var later = first
+        while later == first { later = try #require(reader.read()) }  // the same descriptor, read again
+        #expect(later > first)
+        kill(child.processIdentifier, SIGKILL)  // SIGTERM may be ignored: the test runner's mask is inherited
+        child.waitUntilExit()
+        #expect(reader.read() == nil)
+        #expect(BackendCPU.parseSchedstat("12345678901234567890 1 1") == nil)  // would overflow
+    }
+
     @Test func aBackendIsUsedOnlyWhenItIsAVisiblePostgresProcess() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: root) }

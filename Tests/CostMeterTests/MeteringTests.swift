@@ -123,6 +123,30 @@ final class Burner: Sendable {
         #expect(meter.usageByTenant()[tenant] == Usage(requests: 1))
     }
 
+    @Test func underThePlatformExecutorWorkIsNobodysAndEnteringATenantStaysOnTheThread() async throws {
+        let meter = meter
+        let burner = Burner()
+        let tenant = UUID()
+        let platformBurn = UUID()  // the truth key of the platform's own burn
+        let threads = try await withTaskExecutorPreference(pool.platformExecutor) {
+            burner.burn(platformBurn, iterations: 2_000_000)
+            let before = pthread_self()
+            let (inside, _) = try await meter.run(tenant: tenant) {
+                let inside = pthread_self()
+                burner.burn(tenant, iterations: 300_000)
+                return inside
+            }
+            return (before, inside, pthread_self())
+        }
+        pool.waitUntilIdle()
+        // A worker's hand-off to itself wakes nobody: the same thread runs the request and takes the
+        // platform's work back (the other worker is idle, so this is not luck).
+        #expect(pthread_equal(threads.0, threads.1) != 0 && pthread_equal(threads.1, threads.2) != 0)
+        let credited = try #require(meter.usageByTenant()[tenant]).appCPUNanoseconds
+        #expect(credited >= burner.truth(tenant))
+        #expect(credited < burner.truth(tenant) + burner.truth(platformBurn) / 4)
+    }
+
     @Test(arguments: [MeteringMode.monotonicRescaled, .cpuClockPerJob])
     func theOtherModesAlsoCreditTheTenant(mode: MeteringMode) async throws {
         let pool = MeteringPool(threads: 2, mode: mode, rescaleInterval: .milliseconds(5))

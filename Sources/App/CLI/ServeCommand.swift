@@ -1,4 +1,5 @@
 import ArgumentParser
+import CostMeter
 import Foundation
 import Hummingbird
 import Logging
@@ -132,7 +133,14 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
     groupConfiguration.maximumCancellationDuration = .seconds(5)
     do {
-        try await ServiceGroup(configuration: groupConfiguration).run()
+        let group = ServiceGroup(configuration: groupConfiguration)
+        if services.meter.configuration.metersRequests {
+            // The whole server on the meter's threads (its CPU outside tenants' executors is
+            // overhead), so entering and leaving a tenant's executor never changes threads.
+            try await withTaskExecutorPreference(services.meter.pool.platformExecutor) { try await group.run() }
+        } else {
+            try await group.run()
+        }
     } catch {
         await prepared.embedded?.release()
         throw error

@@ -5,17 +5,21 @@ import PostgresNIO
 import Synchronization
 
 /// Credits each tenant transaction's PostgreSQL backend CPU to its tenant: the backend's pid
-/// comes from `pg_backend_pid()` once per connection, its CPU from `/proc/<pid>/schedstat` at the
-/// start and end of the transaction.
+/// comes from `pg_backend_pid()` once per connection, its CPU from `/proc/<pid>/schedstat` (kept
+/// open per connection) at the start and end of the transaction.
 ///
 /// The first connection decides whether the backends are visible here; if not (a remote
 /// database, or another PID namespace), this part of the meter is off, logged once, and flagged
 /// on every ledger row (`db_metered = false`).
 final class DatabaseCPUMeter: Sendable {
     private struct State {
-        var pids: [PostgresConnection.ID: Int32] = [:]
+        var readers: [PostgresConnection.ID: BackendCPU.Reader] = [:]
         var enabled: Bool?
     }
+
+    /// Readers of connections the pool has since closed are never read again; past this many the
+    /// map starts afresh (closing their descriptors), so connection churn cannot leak them.
+    static let maximumReaders = 256
 
     let meter: CostMeter
     let procRoot: String
@@ -33,19 +37,19 @@ final class DatabaseCPUMeter: Sendable {
         logger: Logger,
         _ body: () async throws -> Result
     ) async throws -> Result {
-        guard meter.configuration.metersRequests, let pid = await backendPID(of: connection, logger: logger),
-            let before = BackendCPU.read(pid: pid, procRoot: procRoot)
+        guard meter.configuration.metersRequests, let reader = await reader(for: connection, logger: logger),
+            let before = reader.read()
         else { return try await body() }
         defer {
-            if let after = BackendCPU.read(pid: pid, procRoot: procRoot) {
+            if let after = reader.read() {
                 meter.creditDatabase(tenant: tenant, nanoseconds: after - before)
             }
         }
         return try await body()
     }
 
-    private func backendPID(of connection: PostgresConnection, logger: Logger) async -> Int32? {
-        let (known, enabled) = state.withLock { ($0.pids[connection.id], $0.enabled) }
+    private func reader(for connection: PostgresConnection, logger: Logger) async -> BackendCPU.Reader? {
+        let (known, enabled) = state.withLock { ($0.readers[connection.id], $0.enabled) }
         if enabled == false { return nil }
         if let known { return known }
         guard let pid = try? await connection.query("SELECT pg_backend_pid()", logger: logger).collect().first?.decode(Int32.self)
@@ -65,8 +69,11 @@ final class DatabaseCPUMeter: Sendable {
                 logger.warning("database CPU is not metered: ledger rows say db_metered=false", metadata: ["why": "\(reason)"])
             }
         }
-        guard decision.0 else { return nil }
-        state.withLock { $0.pids[connection.id] = pid }
-        return pid
+        guard decision.0, let reader = BackendCPU.Reader(pid: pid, procRoot: procRoot) else { return nil }
+        state.withLock { state in
+            if state.readers.count >= Self.maximumReaders { state.readers.removeAll() }
+            state.readers[connection.id] = reader
+        }
+        return reader
     }
 }
