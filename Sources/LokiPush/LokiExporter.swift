@@ -1,31 +1,87 @@
 import AsyncHTTPClient
+import Logging
 import NIOCore
 import NIOHTTP1
 import Telemetry
 
 /// One log record bound for Loki: its stream and its entry.
+///
+/// A record from ``LokiLogHandler`` carries the call's line as logged (``LokiSink/Line``) and is
+/// rendered into its ``entry`` on the pipeline's task, where batches are encoded, so the caller
+/// pays only for taking the line; rendering it always gives the same entry.
 public struct LokiRecord: Sendable, Equatable {
     public var labels: LokiLabels
-    public var entry: LokiEntry
+    private var content: Content
+
+    enum Content: Sendable {
+        case entry(LokiEntry)
+        /// A line the sink found surely within Loki's limits: rendering it never cuts anything.
+        case line(LokiSink.Line, timestampNanoseconds: Int64)
+    }
 
     public init(labels: LokiLabels, entry: LokiEntry) {
         self.labels = labels
-        self.entry = entry
+        self.content = .entry(entry)
+    }
+
+    init(labels: LokiLabels, line: LokiSink.Line, timestampNanoseconds: Int64) {
+        self.labels = labels
+        self.content = .line(line, timestampNanoseconds: timestampNanoseconds)
+    }
+
+    /// The entry as Loki gets it.
+    public var entry: LokiEntry {
+        get {
+            switch content {
+            case .entry(let entry): entry
+            case .line(let line, let timestamp):
+                LokiEntry(timestampNanoseconds: timestamp, line: line.message, metadata: LokiLogHandler.pairs(of: line))
+            }
+        }
+        set { content = .entry(newValue) }
+    }
+
+    /// The value of metadata `name` as logged (before renaming), without rendering the entry.
+    func metadataValue(_ name: String) -> String? {
+        switch content {
+        case .entry(let entry): return entry.metadata.first { $0.name == name }?.value
+        case .line(let line, _): return line.metadata[name].map(LokiLogHandler.render)
+        }
+    }
+
+    public static func == (lhs: LokiRecord, rhs: LokiRecord) -> Bool {
+        lhs.labels == rhs.labels && lhs.entry == rhs.entry
     }
 
     /// What Loki counts against its limits: the line plus structured metadata.
     public var size: Int {
-        entry.line.utf8.count + entry.metadata.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+        let entry = entry
+        return entry.line.utf8.count + entry.metadata.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
     }
 
     /// The memory the record holds while it waits in a pipeline, estimated from its strings: the
-    /// record in the buffer's ring, the line, the metadata array and each name and value. The
+    /// record in the buffer's ring, the line, the metadata's storage and each name and value. The
     /// pipeline's byte bound (`RUNWAY_LOG_BUFFER_BYTES`) counts this, so a buffer's memory stays
     /// within its setting however long Loki is down (Loki's own bytes are about a third of it).
     public var bufferedBytes: Int {
-        var bytes = 96 + Self.heapBytes(entry.line) + Self.allocation(32 + entry.metadata.count * 32)
-        for pair in entry.metadata { bytes += Self.heapBytes(pair.name) + Self.heapBytes(pair.value) }
-        return bytes
+        switch content {
+        case .entry(let entry):
+            var bytes = 96 + Self.heapBytes(entry.line) + Self.allocation(32 + entry.metadata.count * 32)
+            for pair in entry.metadata { bytes += Self.heapBytes(pair.name) + Self.heapBytes(pair.value) }
+            return bytes
+        case .line(let line, _):
+            // The dictionary's storage: a header, then per bucket a key (16 bytes), a value (32)
+            // and a bit, with at most 3/4 of the buckets used.
+            var buckets = 1
+            while buckets * 3 < line.metadata.count * 4 { buckets *= 2 }
+            var bytes = 96 + 64 + Self.heapBytes(line.message) + Self.allocation(64 + buckets * 48)
+            bytes += Self.heapBytes(line.logger) + Self.heapBytes(line.source)
+            for (key, value) in line.metadata {
+                bytes += Self.heapBytes(key)
+                if case .string(let text) = value { bytes += Self.heapBytes(text) }
+            }
+            return bytes
+        }
     }
 
     /// A native string's heap storage: none up to 15 UTF-8 bytes (kept inline), else a header,

@@ -24,29 +24,43 @@ public struct LokiLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
+    /// Takes what the line needs and hands it to the sink, which renders it (pairs sorted and
+    /// named, location, Loki's limits) on the pipeline's task when it can, not on the caller's.
     public func log(event: LogEvent) {
         let provided = metadataProvider?.get()
+        // The usual case, only the call's own metadata: no merged copy of the dictionary.
+        let metadata =
+            metadata.isEmpty && provided?.isEmpty ?? true
+            ? event.metadata ?? [:] : mergedMetadata(of: event, provided: provided)
+        sink.write(
+            LokiSink.Line(
+                level: event.level,
+                message: event.message.description,
+                metadata: metadata,
+                logger: label,
+                source: event.source,
+                file: event.file,
+                line: event.line,
+                error: event.error.map { String(describing: $0) }
+            )
+        )
+    }
+
+    /// The metadata as Loki's structured metadata: sorted by the keys as given (they are unique),
+    /// renamed where a key is not a valid name, then the logger, source, location and error.
+    static func pairs(of line: LokiSink.Line) -> [(name: String, value: String)] {
         var pairs: [(name: String, value: String)] = []
-        if metadata.isEmpty && provided?.isEmpty ?? true {
-            // The usual case, only the call's own metadata: no merged copy of the dictionary.
-            let explicit = event.metadata ?? [:]
-            pairs.reserveCapacity(explicit.count + 4)
-            for (key, value) in explicit { pairs.append((key, Self.render(value))) }
-        } else {
-            let merged = mergedMetadata(of: event, provided: provided)
-            pairs.reserveCapacity(merged.count + 4)
-            for (key, value) in merged { pairs.append((key, Self.render(value))) }
-        }
-        // Sorted by the keys as given (they are unique), then renamed in place: one array.
+        pairs.reserveCapacity(line.metadata.count + 4)
+        for (key, value) in line.metadata { pairs.append((key, render(value))) }
         pairs.sort { $0.name < $1.name }
         for index in pairs.indices where !LokiLabels.isValidName(pairs[index].name) {
-            pairs[index].name = Self.metadataName(pairs[index].name)
+            pairs[index].name = metadataName(pairs[index].name)
         }
-        pairs.append(("logger", label))
-        pairs.append(("source", event.source))
-        pairs.append(("location", Self.location(file: event.file, line: event.line)))
-        if let error = event.error { pairs.append(("error", String(describing: error))) }
-        sink.write(level: event.level, message: event.message.description, metadata: pairs)
+        pairs.append(("logger", line.logger))
+        pairs.append(("source", line.source))
+        pairs.append(("location", location(file: line.file, line: line.line)))
+        if let error = line.error { pairs.append(("error", error)) }
+        return pairs
     }
 
     /// `File.swift:42`, built in one string.

@@ -69,7 +69,7 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
     }
 
     func pipeline(for record: LokiRecord) -> Pipeline {
-        if !routes.isEmpty, let value = record.entry.metadata.first(where: { $0.name == routingKey })?.value,
+        if !routes.isEmpty, let value = record.metadataValue(routingKey),
             let pipeline = routes[value]
         {
             return pipeline

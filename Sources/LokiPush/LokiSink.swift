@@ -26,7 +26,42 @@ public final class LokiSink: Sendable {
         public init(labels: [String: String]) { self.labels = labels }
     }
 
-    private let labelsByLevel: [Logger.Level: LokiLabels]
+    /// What one call logged, as the handler got it. Rendered into a ``LokiEntry`` on the
+    /// pipeline's task when the line is surely within Loki's limits (the usual case), else at once
+    /// by ``entry(for:timestampNanoseconds:)``, which cuts it to them.
+    public struct Line: Sendable {
+        public var level: Logger.Level
+        public var message: String
+        public var metadata: Logger.Metadata
+        public var logger: String
+        public var source: String
+        public var file: String
+        public var line: UInt
+        public var error: String?
+
+        public init(
+            level: Logger.Level,
+            message: String,
+            metadata: Logger.Metadata,
+            logger: String,
+            source: String,
+            file: String,
+            line: UInt,
+            error: String? = nil
+        ) {
+            self.level = level
+            self.message = message
+            self.metadata = metadata
+            self.logger = logger
+            self.source = source
+            self.file = file
+            self.line = line
+            self.error = error
+        }
+    }
+
+    /// Stream labels by level, in `Logger.Level.allCases` order.
+    private let labelsByLevel: [LokiLabels]
     private let options: Options
     private let enqueue: @Sendable (LokiRecord) -> Void
     private let now: @Sendable () -> Int64
@@ -40,13 +75,11 @@ public final class LokiSink: Sendable {
         now: @escaping @Sendable () -> Int64 = LokiSink.wallClockNanoseconds,
         enqueue: @escaping @Sendable (LokiRecord) -> Void
     ) throws(LokiLabelError) {
-        var byLevel: [Logger.Level: LokiLabels] = [:]
-        for level in Logger.Level.allCases {
+        self.labelsByLevel = try Logger.Level.allCases.map { level throws(LokiLabelError) in
             var labels = options.labels
             labels["level"] = level.rawValue
-            byLevel[level] = try LokiLabels(labels)
+            return try LokiLabels(labels)
         }
-        self.labelsByLevel = byLevel
         self.options = options
         self.enqueue = enqueue
         self.now = now
@@ -55,16 +88,58 @@ public final class LokiSink: Sendable {
     /// Entries whose line or metadata was cut to fit Loki's limits.
     public var truncated: Int { truncatedCount.load(ordering: .relaxed) }
 
-    func write(level: Logger.Level, message: String, metadata: [(name: String, value: String)]) {
-        var line = message
-        var pairs = metadata
+    /// Hands `line` to the pipeline at the current time. A line that is surely within Loki's limits
+    /// goes as it is, to be rendered on the pipeline's task; one that may need cutting, carries
+    /// values that must be described now (a `stringConvertible` may change later), or goes to an
+    /// older Loki as logfmt is rendered here.
+    func write(_ line: Line) {
+        let timestamp = now()
+        let labels = labelsByLevel[Self.index(of: line.level)]
+        if options.structuredMetadata, line.error == nil, line.message.utf8.count <= options.maximumLineBytes,
+            line.metadata.count + 3 <= options.maximumMetadataEntries, let bytes = Self.plainMetadataBytes(line.metadata),
+            // The pairs the handler adds, and a renamed key's "m_" prefix, counted generously.
+            bytes + 2 * line.metadata.count + line.logger.utf8.count + line.source.utf8.count + line.file.utf8.count + 60
+                <= options.maximumMetadataBytes
+        {
+            enqueue(LokiRecord(labels: labels, line: line, timestampNanoseconds: timestamp))
+        } else {
+            enqueue(LokiRecord(labels: labels, entry: entry(for: line, timestampNanoseconds: timestamp)))
+        }
+    }
+
+    /// The metadata's name and value bytes, or nil if a value is not a plain string.
+    static func plainMetadataBytes(_ metadata: Logger.Metadata) -> Int? {
+        var bytes = 0
+        for (key, value) in metadata {
+            guard case .string(let text) = value else { return nil }
+            bytes += key.utf8.count + text.utf8.count
+        }
+        return bytes
+    }
+
+    static func index(of level: Logger.Level) -> Int {
+        switch level {
+        case .trace: 0
+        case .debug: 1
+        case .info: 2
+        case .notice: 3
+        case .warning: 4
+        case .error: 5
+        case .critical: 6
+        }
+    }
+
+    /// `line` as Loki gets it: its metadata as structured metadata (or, for older Loki, logfmt in
+    /// the line), cut to Loki's limits and counted in ``truncated`` if it had to be.
+    func entry(for line: Line, timestampNanoseconds: Int64) -> LokiEntry {
+        var text = line.message
+        var pairs = LokiLogHandler.pairs(of: line)
         var cut = false
         if !options.structuredMetadata {
-            for pair in pairs { line += " " + pair.name + "=" + Self.logfmtValue(pair.value) }
+            for pair in pairs { text += " " + pair.name + "=" + Self.logfmtValue(pair.value) }
             pairs = []
         } else if pairs.count > options.maximumMetadataEntries
-            || pairs.reduce(0, { $0 + $1.name.utf8.count + $1.value.utf8.count })
-                > options.maximumMetadataBytes
+            || pairs.reduce(0, { $0 + $1.name.utf8.count + $1.value.utf8.count }) > options.maximumMetadataBytes
         {
             var kept: [(name: String, value: String)] = []
             var bytes = 0
@@ -77,12 +152,12 @@ public final class LokiSink: Sendable {
             pairs = kept
             cut = true
         }
-        if line.utf8.count > options.maximumLineBytes {
-            line = Self.prefix(of: line, bytes: options.maximumLineBytes)
+        if text.utf8.count > options.maximumLineBytes {
+            text = Self.prefix(of: text, bytes: options.maximumLineBytes)
             cut = true
         }
         if cut { truncatedCount.add(1, ordering: .relaxed) }
-        enqueue(LokiRecord(labels: labelsByLevel[level]!, entry: LokiEntry(timestampNanoseconds: now(), line: line, metadata: pairs)))
+        return LokiEntry(timestampNanoseconds: timestampNanoseconds, line: text, metadata: pairs)
     }
 
     /// The longest prefix of `text` within `bytes` UTF-8 bytes that ends on a scalar boundary.

@@ -37,6 +37,25 @@ import Testing
         #expect(metadata["location"]?.hasPrefix("LokiLogHandlerTests.swift:") == true)
     }
 
+    @Test func aValueThatMayChangeIsDescribedWhenLoggedThoughPlainLinesAreRenderedLater() throws {
+        final class Count: CustomStringConvertible, Sendable {
+            let value = Atomic(1)
+            var description: String { "\(value.load(ordering: .relaxed))" }
+        }
+        let (sink, records) = try Self.capturingSink()
+        let logger = Logger(label: "l") { LokiLogHandler(label: $0, sink: sink) }
+        let count = Count()
+        logger.info("counted", metadata: ["count": .stringConvertible(count), "tenant": "acme"])
+        logger.info("plain", metadata: ["tenant": "acme"])
+        count.value.store(2, ordering: .relaxed)
+        let sent = records.all
+        #expect(sent[0].entry.metadata.first { $0.name == "count" }?.value == "1")
+        // The plain line is rendered when read (here, as on the pipeline's task): the same pairs,
+        // sorted, with the handler's own after them.
+        #expect(sent[1].entry.metadata.map(\.name) == ["tenant", "logger", "source", "location"])
+        #expect(sent[1].metadataValue("tenant") == "acme")
+    }
+
     @Test func levelsBelowTheHandlersLevelAreNotSent() throws {
         let (sink, records) = try Self.capturingSink()
         var logger = Logger(label: "l") { LokiLogHandler(label: $0, sink: sink) }

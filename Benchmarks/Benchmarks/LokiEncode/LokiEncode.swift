@@ -1,6 +1,8 @@
 import Benchmark
+import Logging
 import LokiPush
 import NIOCore
+import Synchronization
 
 // Encoding a batch for Loki: group into streams, sort by time, write the `PushRequest` protobuf,
 // compress with snappy. Each iteration handles one batch of `batchSize` typical lines (about 120
@@ -30,6 +32,26 @@ func typicalBatch(count: Int) -> [LokiRecord] {
     }
 }
 
+/// The same kind of batch as `LokiLogHandler` makes it: each record holds the call's line as
+/// logged and is rendered (pairs sorted, location, limits) when the exporter encodes it.
+func loggedBatch(count: Int) -> [LokiRecord] {
+    let records = Mutex<[LokiRecord]>([])
+    let options = LokiSink.Options(labels: ["service_name": "runway", "env": "production", "instance": "runway-7f9c4d-2"])
+    let sink = try! LokiSink(options: options) { record in records.withLock { $0.append(record) } }
+    let logger = Logger(label: "runway.access") { LokiLogHandler(label: $0, sink: sink) }
+    for index in 0..<count {
+        let metadata: Logger.Metadata = [
+            "request_id": "6f1c2a9e-\(10_000 + index)-4b7d-9a51-3c8e2f0d7b64",
+            "tenant": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+            "route": "/v1/collections/{collection}/documents/{id}",
+            "trace_id": "4bf92f3577b34da6a3ce929d0e0e\(1000 + index % 9000)",
+        ]
+        let line: Logger.Message = "request completed: GET /v1/collections/{collection}/documents/{id} status=200"
+        if index % 20 == 19 { logger.warning(line, metadata: metadata) } else { logger.info(line, metadata: metadata) }
+    }
+    return records.withLock { $0 }
+}
+
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
         metrics: [.wallClock, .cpuTotal, .throughput, .mallocCountTotal, .peakMemoryResident],
@@ -44,6 +66,15 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("Encode and snappy-compress a batch of \(batchSize) lines") { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(try LokiExporter.body(for: batch))
+        }
+    }
+
+    // Records as the log handler makes them: rendering each (on the pipeline's task, off the
+    // caller's) is part of the export path.
+    let logged = loggedBatch(count: batchSize)
+    Benchmark("Render, encode and snappy-compress \(batchSize) lines as logged") { benchmark in
+        for _ in benchmark.scaledIterations {
+            blackHole(try LokiExporter.body(for: logged))
         }
     }
 
