@@ -1,5 +1,6 @@
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Synchronization
 import TelemetryTesting
 import Testing
 
@@ -41,6 +42,33 @@ import Testing
             #expect(await attempts.next() == [7])
         }
         #expect(pipeline.counters.snapshot.sent == 1)
+    }
+
+    @Test func whatArrivesDuringAFlushWaitsForAFullBatchOrTheNextInterval() async throws {
+        let clock = TestClock()
+        let pipeline = Mutex<BatchingPipeline<ScriptedExporter, TestClock>?>(nil)
+        let sentAt = Mutex<[Int: Duration]>([:])
+        // Each export records when it was made, and the next entry arrives while it is in flight.
+        let exporter = ScriptedExporter { batch in
+            sentAt.withLock { $0[batch[0]] = clock.now.offset }
+            if batch == [1] { pipeline.withLock { $0 }?.enqueue(2, size: 10) }
+            return nil
+        }
+        let running = BatchingPipeline(exporter: exporter, configuration: configuration(interval: .seconds(1)), clock: clock)
+        pipeline.withLock { $0 = running }
+        try await withRunningService(running) {
+            var sleeps = clock.sleeps.makeAsyncIterator()
+            var attempts = exporter.attempts.makeAsyncIterator()
+            #expect(await sleeps.next() == .seconds(1))
+            running.enqueue(1, size: 10)
+            clock.advance(by: .seconds(1))
+            #expect(await attempts.next() == [1])
+            #expect(await sleeps.next() == .seconds(1))
+            clock.advance(by: .seconds(1))
+            #expect(await attempts.next() == [2])
+        }
+        // Entry 2 went out with the next interval, not in a request of its own right after entry 1.
+        #expect(sentAt.withLock { $0 } == [1: .seconds(1), 2: .seconds(2)])
     }
 
     @Test func retryableFailuresAreRetriedWithBackoffAndDeliveredOnce() async throws {

@@ -117,7 +117,9 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     /// batches' worth of entries are taken out at once (no entry moved), the batch is split off
     /// outside the lock, and what is left (the few entries that came in meanwhile, usually) goes
     /// back to the front. Only a larger backlog (the backend was down) is split under the lock.
-    private func takeBatch(onlyFull: Bool) -> [SizedEntry] {
+    /// `emptied`: the batch took the last entry there was (so a pass that may send a partial
+    /// batch has sent what was waiting when it began).
+    private func takeBatch(onlyFull: Bool) -> (batch: [SizedEntry], emptied: Bool) {
         let maxBytes = configuration.maximumBatchBytes
         let maxEntries = configuration.maximumBatchEntries ?? Int.max
         var backlog: Deque<SizedEntry>? = nil
@@ -129,7 +131,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
             }
             return buffer.removeSizedBatch(maxBytes: maxBytes, maxEntries: maxEntries)
         }
-        guard var backlog else { return batch }
+        guard var backlog else { return (batch, batch.isEmpty) }
         var taken: [SizedEntry] = []
         var bytes = 0
         while let first = backlog.first, taken.isEmpty || (bytes + first.size <= maxBytes && taken.count < maxEntries) {
@@ -137,16 +139,26 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
             bytes += first.size
         }
         if !backlog.isEmpty { buffer.withLock { $0.prepend(backlog) } }
-        return taken
+        return (taken, backlog.isEmpty)
     }
 
     /// Sends the full batches buffered now, and a partial one too when the flush interval passed
     /// or at shutdown (`deadline`); false if it was interrupted (the rest went back).
+    ///
+    /// When the flush interval passed, the pass sends what was waiting, partial batch included,
+    /// and from then on only full batches: what arrives during its sends waits for a full batch or
+    /// the next interval, rather than going out a few entries per request for as long as callers
+    /// keep logging.
     private func sendBuffered(deadline: C.Instant?) async -> Bool {
-        let onlyFull = deadline == nil && !flushDue.exchange(false, ordering: .relaxed)
+        var onlyFull = deadline == nil && !flushDue.exchange(false, ordering: .relaxed)
+        func nextBatch() -> [SizedEntry] {
+            let (batch, emptied) = takeBatch(onlyFull: onlyFull)
+            if emptied && deadline == nil { onlyFull = true }
+            return batch
+        }
         guard configuration.maximumConcurrentExports > 1 else {
             while true {
-                let batch = takeBatch(onlyFull: onlyFull)
+                let batch = nextBatch()
                 guard !batch.isEmpty else { return true }
                 let unsettled = await send(batch, deadline: deadline)
                 guard unsettled.isEmpty else {
@@ -161,7 +173,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
             var interrupted = false
             while true {
                 while !interrupted, inFlight < configuration.maximumConcurrentExports {
-                    let batch = takeBatch(onlyFull: onlyFull)
+                    let batch = nextBatch()
                     guard !batch.isEmpty else { break }
                     inFlight += 1
                     group.addTask { await self.send(batch, deadline: deadline) }
