@@ -64,9 +64,11 @@ public struct LokiRecord: Sendable, Equatable {
     /// pipeline's byte bound (`RUNWAY_LOG_BUFFER_BYTES`) counts this, so a buffer's memory stays
     /// within its setting however long Loki is down (Loki's own bytes are about a third of it).
     public var bufferedBytes: Int {
+        // The record's slot in the buffer's ring, twice over: the ring grows by doubling.
+        let slot = 2 * MemoryLayout<(LokiRecord, Int)>.stride
         switch content {
         case .entry(let entry):
-            var bytes = 96 + Self.heapBytes(entry.line) + Self.allocation(32 + entry.metadata.count * 32)
+            var bytes = slot + Self.heapBytes(entry.line) + Self.allocation(32 + entry.metadata.count * 32)
             for pair in entry.metadata { bytes += Self.heapBytes(pair.name) + Self.heapBytes(pair.value) }
             return bytes
         case .line(let line, _):
@@ -74,7 +76,7 @@ public struct LokiRecord: Sendable, Equatable {
             // and a bit, with at most 3/4 of the buckets used.
             var buckets = 1
             while buckets * 3 < line.metadata.count * 4 { buckets *= 2 }
-            var bytes = 96 + 64 + Self.heapBytes(line.message) + Self.allocation(64 + buckets * 48)
+            var bytes = slot + Self.heapBytes(line.message) + Self.allocation(64 + buckets * 48)
             bytes += Self.heapBytes(line.logger) + Self.heapBytes(line.source)
             for (key, value) in line.metadata {
                 bytes += Self.heapBytes(key)

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import LokiPush
+import Synchronization
 import Telemetry
 import TelemetryTesting
 
@@ -61,18 +62,17 @@ while ContinuousClock.now - started < .seconds(seconds) {
     if samples.last?.second != second { samples.append((second, processMemoryMiB("VmRSS"))) }
 }
 let counters = pipeline.counters.snapshot
-let sampleRecord = LokiRecord(
-    labels: try LokiLabels(["level": "info"]),
-    entry: LokiEntry(
-        timestampNanoseconds: 0,
-        line: "request completed: GET /v1/collections/{collection}/documents/{id} status=200 duration_ms=42.412",
-        metadata: [
-            ("method", "GET"), ("request_id", "6f1c2a9e-10000-4b7d-9a51-3c8e2f0d7b64"),
-            ("status", "200"), ("tenant", "1b4e28ba-2fa1-11d2-883f-0016d3cca427"),
-            ("logger", "runway.access"), ("source", "LokiOutage"), ("location", "LokiOutage.swift:60"),
-        ]
-    )
+// One line as the handler makes it, for the sizes: what Loki counts and what the buffer counts.
+let sample = Mutex<LokiRecord?>(nil)
+let sampleSink = try LokiSink(options: options) { record in sample.withLock { $0 = record } }
+Logger(label: "runway.access") { LokiLogHandler(label: $0, sink: sampleSink) }.info(
+    "request completed: GET /v1/collections/{collection}/documents/{id} status=200 duration_ms=42.412",
+    metadata: [
+        "request_id": "6f1c2a9e-10000-4b7d-9a51-3c8e2f0d7b64", "tenant": "1b4e28ba-2fa1-11d2-883f-0016d3cca427",
+        "method": "GET", "status": "200",
+    ]
 )
+let sampleRecord = sample.withLock { $0! }
 loggedBytes = (logged - 1_000) * sampleRecord.size
 let peak = processMemoryMiB("VmHWM")
 let end = processMemoryMiB("VmRSS")
