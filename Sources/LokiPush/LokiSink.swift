@@ -60,7 +60,7 @@ public final class LokiSink: Sendable {
         }
     }
 
-    /// Stream labels by level, in `Logger.Level.allCases` order.
+    /// Stream labels by level, at ``index(of:)``.
     private let labelsByLevel: [LokiLabels]
     private let options: Options
     private let enqueue: @Sendable (LokiRecord) -> Void
@@ -75,7 +75,8 @@ public final class LokiSink: Sendable {
         now: @escaping @Sendable () -> Int64 = LokiSink.wallClockNanoseconds,
         enqueue: @escaping @Sendable (LokiRecord) -> Void
     ) throws(LokiLabelError) {
-        self.labelsByLevel = try Logger.Level.allCases.map { level throws(LokiLabelError) in
+        self.labelsByLevel = try Logger.Level.allCases.sorted { Self.index(of: $0) < Self.index(of: $1) }.map {
+            level throws(LokiLabelError) in
             var labels = options.labels
             labels["level"] = level.rawValue
             return try LokiLabels(labels)
@@ -117,6 +118,7 @@ public final class LokiSink: Sendable {
         return bytes
     }
 
+    /// A level's place in ``labelsByLevel`` (a switch: no hashing on every call).
     static func index(of level: Logger.Level) -> Int {
         switch level {
         case .trace: 0

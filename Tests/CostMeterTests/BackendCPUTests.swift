@@ -10,6 +10,7 @@ import Testing
         #expect(BackendCPU.parseSchedstat("") == nil)
         #expect(BackendCPU.parseSchedstat("abc 1 2") == nil)
         #expect(BackendCPU.parseSchedstat("-5 1 2") == nil)
+        #expect(BackendCPU.parseSchedstat("12345678901234567890 1 1") == nil)  // would overflow
     }
 
     @Test func ourOwnSchedstatIsReadable() throws {
@@ -32,7 +33,6 @@ import Testing
         kill(child.processIdentifier, SIGKILL)  // SIGTERM may be ignored: the test runner's mask is inherited
         child.waitUntilExit()
         #expect(reader.read() == nil)
-        #expect(BackendCPU.parseSchedstat("12345678901234567890 1 1") == nil)  // would overflow
     }
 
     @Test func aBackendIsUsedOnlyWhenItIsAVisiblePostgresProcess() throws {

@@ -71,6 +71,23 @@ import Testing
         #expect(sentAt.withLock { $0 } == [1: .seconds(1), 2: .seconds(2)])
     }
 
+    @Test func aFlushPassSendsWhatWasWaitingAndLeavesWhatArrivesDuringItsSends() async throws {
+        let pipeline = Mutex<BatchingPipeline<ScriptedExporter, TestClock>?>(nil)
+        let exporter = ScriptedExporter { batch in
+            if batch == [1] { pipeline.withLock { $0 }?.enqueue(2, size: 10) }
+            return nil
+        }
+        let tested = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: TestClock())
+        pipeline.withLock { $0 = tested }
+        tested.enqueue(1, size: 10)
+        tested.flushDue.store(true, ordering: .relaxed)
+        // One pass, run here instead of by `run()`: when it returns it is done, so what it left
+        // behind is certain (entry 2 waits for a full batch or the next interval).
+        #expect(await tested.sendBuffered(deadline: nil))
+        #expect(exporter.deliveredEntries == [1])
+        #expect(tested.counters.snapshot == .init(enqueued: 2, sent: 1, buffered: 1, dropped: [:]))
+    }
+
     @Test func retryableFailuresAreRetriedWithBackoffAndDeliveredOnce() async throws {
         let clock = TestClock()
         let exporter = ScriptedExporter(script: [.retryable(retryAfter: nil), .retryable(retryAfter: nil), .retryable(retryAfter: "7")])

@@ -49,6 +49,8 @@ let benchmarks: @Sendable () -> Void = {
     _ = drain
     let requestID = "6f1c2a9e-1d2b-4b7d-9a51-3c8e2f0d7b64"
     let tenant = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
+    /// Run with --scale to read per-call figures.
+    let thousandCallsPerSample = Benchmark.Configuration(scalingFactor: .kilo, maxIterations: 100_000)
     /// The measured call: an access line with four metadata pairs, built at the call as the app does.
     @inline(__always) func logRequestCompleted(_ logger: Logger) {
         logger.info(
@@ -68,7 +70,7 @@ let benchmarks: @Sendable () -> Void = {
     // 1,000 calls per sample: run with --scale to read per-call figures.
     Benchmark(
         "logger.info, 4 metadata pairs (1,000 calls per sample)",
-        configuration: .init(scalingFactor: .kilo, maxIterations: 100_000)
+        configuration: thousandCallsPerSample
     ) { benchmark in
         for _ in benchmark.scaledIterations {
             logRequestCompleted(logger)
@@ -80,7 +82,7 @@ let benchmarks: @Sendable () -> Void = {
     let floorLogger = Logger(label: "runway.access") { _ in FloorHandler() }
     Benchmark(
         "logger.info to a handler that keeps nothing (swift-log's floor, 1,000 calls per sample)",
-        configuration: .init(scalingFactor: .kilo, maxIterations: 100_000)
+        configuration: thousandCallsPerSample
     ) { benchmark in
         for _ in benchmark.scaledIterations {
             logRequestCompleted(floorLogger)

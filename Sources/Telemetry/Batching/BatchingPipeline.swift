@@ -28,7 +28,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     @usableFromInline let wake: AsyncStream<Void>.Continuation
     private let shutdown = ShutdownSignal<C.Instant>()
     /// Set when the flush interval passed: the next pass also sends a partial batch.
-    private let flushDue = Atomic(false)
+    let flushDue = Atomic(false)
 
     public init(exporter: Exporter, configuration: BatchingConfiguration, clock: C) {
         self.counters = PipelineCounters(pipeline: configuration.name)
@@ -149,7 +149,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     /// and from then on only full batches: what arrives during its sends waits for a full batch or
     /// the next interval, rather than going out a few entries per request for as long as callers
     /// keep logging.
-    private func sendBuffered(deadline: C.Instant?) async -> Bool {
+    func sendBuffered(deadline: C.Instant?) async -> Bool {
         var onlyFull = deadline == nil && !flushDue.exchange(false, ordering: .relaxed)
         func nextBatch() -> [SizedEntry] {
             let (batch, emptied) = takeBatch(onlyFull: onlyFull)

@@ -72,11 +72,9 @@ public struct BoundedBuffer<Element> {
 
     /// Puts entries back at the front, oldest first (a batch that could not be sent yet). They
     /// may take the buffer over its capacity until they are sent: they were counted already.
-    public mutating func prepend(_ batch: some BidirectionalCollection<(element: Element, size: Int)>) {
-        for entry in batch.reversed() {
-            entries.prepend(entry)
-            heldBytes += entry.size
-        }
+    public mutating func prepend(_ batch: some Collection<(element: Element, size: Int)>) {
+        entries.prepend(contentsOf: batch)
+        heldBytes += batch.reduce(0) { $0 + $1.size }
     }
 
     /// Removes everything.
