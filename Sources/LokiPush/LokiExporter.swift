@@ -42,6 +42,7 @@ public struct LokiRecord: Sendable, Equatable {
     }
 
     /// The value of metadata `name` as logged (before renaming), without rendering the entry.
+    @usableFromInline
     func metadataValue(_ name: String) -> String? {
         switch content {
         case .entry(let entry): return entry.metadata.first { $0.name == name }?.value
@@ -99,6 +100,8 @@ public struct LokiRecord: Sendable, Equatable {
 
 extension BatchingPipeline where Exporter == LokiExporter {
     /// Enqueues a record at the memory it holds (``LokiRecord/bufferedBytes``); never blocks.
+    /// Inlinable, so that the caller runs it specialised for its clock.
+    @inlinable
     public func enqueue(_ record: LokiRecord) {
         enqueue(record, size: record.bufferedBytes)
     }

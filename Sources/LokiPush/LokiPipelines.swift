@@ -42,8 +42,10 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
 
     /// Each Loki tenant's pipeline, the default first.
     public let pipelines: [(tenant: String?, pipeline: Pipeline)]
-    private let routes: [String: Pipeline]
-    private let routingKey: String
+    /// The default Loki tenant's pipeline (the first).
+    @usableFromInline let defaultPipeline: Pipeline
+    @usableFromInline let routes: [String: Pipeline]
+    @usableFromInline let routingKey: String
 
     public init(configuration: Configuration, client: HTTPClient = .shared, clock: C) {
         let tenants = configuration.lokiTenants
@@ -58,23 +60,27 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
             pipelines.append((tenant, BatchingPipeline(exporter: exporter, configuration: batching, clock: clock)))
         }
         self.pipelines = pipelines
+        self.defaultPipeline = pipelines[0].pipeline
         let byTenant = Dictionary(uniqueKeysWithValues: pipelines.map { ($0.tenant ?? "", $0.pipeline) })
         self.routes = configuration.tenantRoutes.compactMapValues { byTenant[$0] }
         self.routingKey = configuration.routingKey
     }
 
     /// Adds a record to its Loki tenant's pipeline; never blocks and never waits on I/O.
+    /// Inlinable, so that the caller runs it specialised for its clock.
+    @inlinable
     public func enqueue(_ record: LokiRecord) {
         pipeline(for: record).enqueue(record)
     }
 
+    @inlinable
     func pipeline(for record: LokiRecord) -> Pipeline {
         if !routes.isEmpty, let value = record.metadataValue(routingKey),
             let pipeline = routes[value]
         {
             return pipeline
         }
-        return pipelines[0].pipeline
+        return defaultPipeline
     }
 
     /// Counters of all Loki tenants together.

@@ -139,6 +139,8 @@ public struct TempoExporter: BatchExporter {
 
 extension BatchingPipeline where Exporter == TempoExporter {
     /// Enqueues a finished span at its encoded size; never blocks. Use as the tracer's sink.
+    /// Inlinable, so that the caller runs it specialised for its clock.
+    @inlinable
     public func enqueue(_ span: FinishedSpan) {
         enqueue(span, size: TempoExporter.size(of: span))
     }

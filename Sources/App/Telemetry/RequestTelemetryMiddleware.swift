@@ -46,6 +46,9 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
         let status = response.status.code
+        // Each read of `context.id` renders it from the logger's metadata: read it once.
+        let requestID = context.id
+        let tenant = context.facts.tenant?.uuidString
         span.operationName = "\(method) \(route)"
         span.updateAttributes { attributes in
             attributes["http.request.method"] = method
@@ -53,29 +56,38 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
             attributes["http.response.status_code"] = status
             attributes["http.request.body.size"] = request.headers[.contentLength].flatMap { Int($0) }
             attributes["http.response.body.size"] = response.body.contentLength
-            attributes["runway.request.id"] = context.id
-            attributes["runway.tenant.id"] = context.facts.tenant?.uuidString
-        }
-        if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
-        metrics.record(method: method, route: route, status: status, duration: elapsed)
-        var metadata: Logger.Metadata = [
-            "method": "\(request.method)",
-            "route": "\(route)",
-            "status": "\(response.status.code)",
-            "duration_ms": "\(String(format: "%.3f", Double(elapsed.nanoseconds) / 1_000_000))",
-            "request_id": "\(context.id)",
-        ]
-        if let tenant = context.facts.tenant { metadata["tenant"] = "\(tenant)" }
-        if let cost = context.facts.cost {
-            cost.addMetadata(to: &metadata)
-            span.updateAttributes { attributes in
+            attributes["runway.request.id"] = requestID
+            attributes["runway.tenant.id"] = tenant
+            if let cost = context.facts.cost {
                 attributes["runway.cpu.app_ns"] = Int(clamping: cost.usage.appCPUNanoseconds)
                 attributes["runway.cpu.db_ns"] = Int(clamping: cost.usage.databaseCPUNanoseconds)
                 attributes["runway.cost.microusd"] = cost.costMicros
             }
         }
+        if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        metrics.record(method: method, route: route, status: status, duration: elapsed)
+        // The access line's metadata is built only when the line will be written.
+        guard context.logger.logLevel <= .info else { return response }
+        var metadata: Logger.Metadata = [
+            "method": .string(method),
+            "route": .string(route),
+            "status": .string(String(status)),
+            "duration_ms": .string(Self.milliseconds(elapsed)),
+            "request_id": .string(requestID),
+        ]
+        if let tenant { metadata["tenant"] = .string(tenant) }
+        context.facts.cost?.addMetadata(to: &metadata)
         ServiceContext.$current.withValue(spanContext) { context.logger.info("request", metadata: metadata) }
         return response
+    }
+
+    /// `duration` in milliseconds with three decimals, rounded (`"12.345"`), without going
+    /// through Foundation's `String(format:)`.
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let microseconds = seconds * 1_000_000 + (attoseconds + 500_000_000_000) / 1_000_000_000_000
+        let fraction = String(microseconds % 1000)
+        return "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
     }
 }
 

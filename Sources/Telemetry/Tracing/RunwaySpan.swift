@@ -16,6 +16,8 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
     let isSampled: Bool
     /// The held local trace this span belongs to (unsampled but recorded for the tail decision).
     let localTrace: LocalTrace?
+    /// Whether ``context`` must write ``localTrace`` (the parent's context holds another one).
+    private let setsLocalTrace: Bool
     let isLocalRoot: Bool
     public let isRecording: Bool
     private let tracer: RunwayTracer?
@@ -59,6 +61,7 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
         kind: SpanKind,
         startNanoseconds: UInt64,
         localTrace: LocalTrace?,
+        parentLocalTrace: LocalTrace?,
         isLocalRoot: Bool,
         tracer: RunwayTracer?
     ) {
@@ -70,12 +73,15 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
         self.startNanoseconds = startNanoseconds
         self.isSampled = spanContext.isSampled
         self.localTrace = localTrace
+        self.setsLocalTrace = localTrace !== parentLocalTrace
         self.isLocalRoot = isLocalRoot
         self.tracer = tracer
         self.isRecording = tracer != nil
         var state = State(name: name)
-        // Room for a typical span's attributes up front: one allocation instead of one per growth.
-        if tracer != nil { state.attributes.reserveCapacity(8) }
+        // Room for a typical span's attributes up front (12, a server span's ten among them): one
+        // allocation instead of one per growth, made here, where the dictionary's code is
+        // specialised, rather than through `SpanAttributes.reserveCapacity`, which is not.
+        if tracer != nil { state.attributes = SpanAttributes([String: SpanAttribute](minimumCapacity: 12)) }
         self.state = Mutex(state)
     }
 
@@ -84,7 +90,7 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
     public var context: ServiceContext {
         var context = parentContext
         context[SpanContextKey.self] = self
-        context[LocalTraceKey.self] = localTrace
+        if setsLocalTrace { context[LocalTraceKey.self] = localTrace }
         return context
     }
 

@@ -73,7 +73,8 @@ public final class RunwayTracer: Tracer, Sendable {
             traceState: parent?.traceState ?? ""
         )
         // A local parent passes on its held trace; a new local root opens one when unsampled.
-        let parentTrace = parent?.isRemote == false ? context[LocalTraceKey.self] : nil
+        let inheritedTrace = context[LocalTraceKey.self]
+        let parentTrace = parent?.isRemote == false ? inheritedTrace : nil
         var localTrace: LocalTrace? = nil
         var isLocalRoot = false
         let recording: Bool
@@ -100,6 +101,7 @@ public final class RunwayTracer: Tracer, Sendable {
             kind: kind,
             startNanoseconds: instant().nanosecondsSinceEpoch,
             localTrace: localTrace,
+            parentLocalTrace: inheritedTrace,
             isLocalRoot: isLocalRoot,
             tracer: recording ? self : nil
         )
