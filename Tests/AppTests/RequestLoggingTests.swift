@@ -39,6 +39,15 @@ import Testing
         #expect(access.first { $0["route"] == "/healthz" }?["tenant"] == nil)
     }
 
+    @Test func theAccessLineGivesItsDurationInMillisecondsWithThreeDecimalsRounded() {
+        #expect(RequestTelemetryMiddleware.milliseconds(.nanoseconds(12_345_600)) == "12.346")
+        #expect(RequestTelemetryMiddleware.milliseconds(.nanoseconds(12_345_499)) == "12.345")
+        #expect(RequestTelemetryMiddleware.milliseconds(.nanoseconds(5_000)) == "0.005")
+        #expect(RequestTelemetryMiddleware.milliseconds(.nanoseconds(400)) == "0.000")
+        #expect(RequestTelemetryMiddleware.milliseconds(.seconds(2)) == "2000.000")
+        #expect(RequestTelemetryMiddleware.milliseconds(.nanoseconds(999_999_600)) == "1000.000")
+    }
+
     @Test func requestsCompleteWhileLokiNeverAnswers() async throws {
         // Loki at a socket that listens and never accepts: every push hangs until its timeout.
         let loki = try SilentListener()
