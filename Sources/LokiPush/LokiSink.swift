@@ -97,25 +97,32 @@ public final class LokiSink: Sendable {
         let timestamp = now()
         let labels = labelsByLevel[Self.index(of: line.level)]
         if options.structuredMetadata, line.error == nil, line.message.utf8.count <= options.maximumLineBytes,
-            line.metadata.count + 3 <= options.maximumMetadataEntries, let bytes = Self.plainMetadataBytes(line.metadata),
+            line.metadata.count + 3 <= options.maximumMetadataEntries, let metadata = Self.plainMetadata(line.metadata),
             // The pairs the handler adds, and a renamed key's "m_" prefix, counted generously.
-            bytes + 2 * line.metadata.count + line.logger.utf8.count + line.source.utf8.count + line.file.utf8.count + 60
-                <= options.maximumMetadataBytes
+            metadata.bytes + 2 * line.metadata.count + line.logger.utf8.count + line.source.utf8.count + line.file.utf8.count
+                + 60 <= options.maximumMetadataBytes
         {
-            enqueue(LokiRecord(labels: labels, line: line, timestampNanoseconds: timestamp))
+            enqueue(
+                LokiRecord(labels: labels, line: line, timestampNanoseconds: timestamp, metadataHeapBytes: metadata.heapBytes)
+            )
         } else {
             enqueue(LokiRecord(labels: labels, entry: entry(for: line, timestampNanoseconds: timestamp)))
         }
     }
 
-    /// The metadata's name and value bytes, or nil if a value is not a plain string.
-    static func plainMetadataBytes(_ metadata: Logger.Metadata) -> Int? {
+    /// In one pass over the metadata: its name and value bytes (Loki's measure) and the heap bytes
+    /// of those strings (the buffer's); nil if a value is not a plain string.
+    static func plainMetadata(_ metadata: Logger.Metadata) -> (bytes: Int, heapBytes: Int)? {
         var bytes = 0
+        var heapBytes = 0
         for (key, value) in metadata {
             guard case .string(let text) = value else { return nil }
-            bytes += key.utf8.count + text.utf8.count
+            let keyBytes = key.utf8.count
+            let textBytes = text.utf8.count
+            bytes += keyBytes + textBytes
+            heapBytes += LokiRecord.heapBytes(utf8Count: keyBytes) + LokiRecord.heapBytes(utf8Count: textBytes)
         }
-        return bytes
+        return (bytes, heapBytes)
     }
 
     /// A level's place in ``labelsByLevel`` (a switch: no hashing on every call).

@@ -18,11 +18,11 @@ import Testing
     }
 
     @Test func theBufferIsBoundedInEntriesAndDropsTheOldest() {
-        var buffer = BoundedBuffer<Int>(capacityBytes: 1000, capacityEntries: 3)
+        var buffer = BoundedBuffer<Int>(capacityBytes: 1000, capacityEntries: 3, batchEntries: 2)
         for i in 0..<3 { #expect(buffer.append(i, size: 1) == 0) }
         #expect(buffer.append(3, size: 1) == 1)
-        #expect(buffer.removeSizedBatch(maxBytes: 1000, maxEntries: 2).map(\.element) == [1, 2])
-        #expect(buffer.removeBatch(maxBytes: 1000) == [3])
+        #expect(buffer.removeFirstBatch()?.entries == [1])
+        #expect(buffer.removeFirstBatch()?.entries == [2, 3])
     }
 
     @Test func aBatchSizeWorthOfEntriesLeavesAtOnceCappedInEntries() async throws {

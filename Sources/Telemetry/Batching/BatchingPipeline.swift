@@ -1,4 +1,3 @@
-import DequeModule
 import ServiceLifecycle
 import Synchronization
 
@@ -17,7 +16,7 @@ import Synchronization
 /// ``counters`` hold `enqueued = sent + dropped + buffered` at every moment.
 public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service, Sendable where C.Duration == Duration {
     public typealias Entry = Exporter.Entry
-    typealias SizedEntry = (element: Entry, size: Int)
+    typealias Batch = BoundedBuffer<Entry>.Batch
 
     public let counters: PipelineCounters
     private let exporter: Exporter
@@ -36,7 +35,12 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         self.configuration = configuration
         self.clock = clock
         self.buffer = Mutex(
-            BoundedBuffer(capacityBytes: configuration.maximumBufferBytes, capacityEntries: configuration.maximumBufferEntries)
+            BoundedBuffer(
+                capacityBytes: configuration.maximumBufferBytes,
+                capacityEntries: configuration.maximumBufferEntries,
+                batchBytes: configuration.maximumBatchBytes,
+                batchEntries: configuration.maximumBatchEntries
+            )
         )
         (self.wakeups, self.wake) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
     }
@@ -45,12 +49,11 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     /// caller in another module runs it specialised for its entry type.
     @inlinable
     public func enqueue(_ entry: Entry, size: Int) {
+        // The sender is woken once per batch, when one fills: it then takes every full batch.
         let (stored, droppedOldest, batchReady) = buffer.withLock { buffer in
+            let hadFullBatch = buffer.hasFullBatch
             guard let dropped = buffer.append(entry, size: size) else { return (false, 0, false) }
-            return (
-                true, dropped,
-                buffer.bytes >= configuration.maximumBatchBytes || buffer.count >= configuration.maximumBatchEntries ?? Int.max
-            )
+            return (true, dropped, !hadFullBatch && buffer.hasFullBatch)
         }
         guard stored else {
             counters.refused(1, reason: .tooLarge)
@@ -111,35 +114,16 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         case deadlinePassed(C.Instant)
     }
 
-    /// The oldest batch; with `onlyFull`, nothing unless a full batch is waiting.
-    ///
-    /// Callers wait on the buffer's lock while it is held, so it is held briefly: up to two
-    /// batches' worth of entries are taken out at once (no entry moved), the batch is split off
-    /// outside the lock, and what is left (the few entries that came in meanwhile, usually) goes
-    /// back to the front. Only a larger backlog (the backend was down) is split under the lock.
-    /// `emptied`: the batch took the last entry there was (so a pass that may send a partial
-    /// batch has sent what was waiting when it began).
-    private func takeBatch(onlyFull: Bool) -> (batch: [SizedEntry], emptied: Bool) {
-        let maxBytes = configuration.maximumBatchBytes
-        let maxEntries = configuration.maximumBatchEntries ?? Int.max
-        var backlog: Deque<SizedEntry>? = nil
-        let batch = buffer.withLock { buffer -> [SizedEntry] in
-            if onlyFull, buffer.bytes < maxBytes, buffer.count < maxEntries { return [] }
-            if buffer.bytes <= 2 * maxBytes, buffer.count / 2 <= maxEntries {
-                backlog = buffer.removeAllEntries()
-                return []
-            }
-            return buffer.removeSizedBatch(maxBytes: maxBytes, maxEntries: maxEntries)
+    /// The oldest batch, taken out of the buffer in one step (the buffer cuts batches as entries
+    /// arrive), so callers never wait on its lock for more than that; with `onlyFull`, nothing
+    /// unless a full batch is waiting. `emptied`: the batch took the last entry there was (so a
+    /// pass that may send a partial batch has sent what was waiting when it began).
+    private func takeBatch(onlyFull: Bool) -> (batch: Batch?, emptied: Bool) {
+        let (stored, emptied) = buffer.withLock { buffer in
+            let stored = buffer.removeFirstStored(onlyFull: onlyFull)
+            return (stored, buffer.isEmpty)
         }
-        guard var backlog else { return (batch, batch.isEmpty) }
-        var taken: [SizedEntry] = []
-        var bytes = 0
-        while let first = backlog.first, taken.isEmpty || (bytes + first.size <= maxBytes && taken.count < maxEntries) {
-            taken.append(backlog.removeFirst())
-            bytes += first.size
-        }
-        if !backlog.isEmpty { buffer.withLock { $0.prepend(backlog) } }
-        return (taken, backlog.isEmpty)
+        return (stored.map(Batch.init), emptied)
     }
 
     /// Sends the full batches buffered now, and a partial one too when the flush interval passed
@@ -151,30 +135,28 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
     /// keep logging.
     func sendBuffered(deadline: C.Instant?) async -> Bool {
         var onlyFull = deadline == nil && !flushDue.exchange(false, ordering: .relaxed)
-        func nextBatch() -> [SizedEntry] {
+        func nextBatch() -> Batch? {
             let (batch, emptied) = takeBatch(onlyFull: onlyFull)
             if emptied && deadline == nil { onlyFull = true }
             return batch
         }
         guard configuration.maximumConcurrentExports > 1 else {
-            while true {
-                let batch = nextBatch()
-                guard !batch.isEmpty else { return true }
+            while let batch = nextBatch() {
                 let unsettled = await send(batch, deadline: deadline)
                 guard unsettled.isEmpty else {
                     buffer.withLock { $0.prepend(unsettled) }
                     return false
                 }
             }
+            return true
         }
         // Up to `maximumConcurrentExports` batches in flight; a finished one makes room for the next.
-        return await withTaskGroup(of: [SizedEntry].self) { group in
+        return await withTaskGroup(of: [Batch].self) { group in
             var inFlight = 0
             var interrupted = false
             while true {
                 while !interrupted, inFlight < configuration.maximumConcurrentExports {
-                    let batch = nextBatch()
-                    guard !batch.isEmpty else { break }
+                    guard let batch = nextBatch() else { break }
                     inFlight += 1
                     group.addTask { await self.send(batch, deadline: deadline) }
                 }
@@ -200,19 +182,20 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
         counters.dropped(rest.count, reason: .shutdown)
     }
 
-    /// Sends one batch, retrying and splitting as its results ask. Returns the entries left
-    /// unsettled because the task was cancelled; everything else is counted as sent or dropped.
-    func send(_ batch: [SizedEntry], deadline: C.Instant?) async -> [SizedEntry] {
+    /// Sends one batch, retrying and splitting as its results ask. Returns the batches left
+    /// unsettled because the task was cancelled, oldest first; everything else is counted as sent
+    /// or dropped.
+    func send(_ batch: Batch, deadline: C.Instant?) async -> [Batch] {
         var pending = [batch]  // a stack: 413 halves are pushed second half first
         var generator = SystemRandomNumberGenerator()
         while let current = pending.popLast() {
             var retry = 0
             let exportDeadline = configuration.exportTimeout.map { clock.now.advanced(by: $0) }
             attempts: while true {
-                func unsettled() -> [SizedEntry] { current + pending.reversed().flatMap { $0 } }
+                func unsettled() -> [Batch] { [current] + pending.reversed() }
                 if Task.isCancelled { return unsettled() }
                 let started = clock.now
-                let result = await exporter.export(current.map(\.element))
+                let result = await exporter.export(current.entries)
                 counters.exported(result, duration: started.duration(to: clock.now))
                 switch result {
                 case .delivered:
@@ -228,9 +211,9 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
                     if current.count == 1 {
                         counters.dropped(1, reason: .tooLarge)
                     } else {
-                        let middle = current.count / 2
-                        pending.append(Array(current[middle...]))
-                        pending.append(Array(current[..<middle]))
+                        let (first, second) = current.split(at: current.count / 2)
+                        pending.append(second)
+                        pending.append(first)
                     }
                     break attempts
                 case .retryable(let retryAfter):
@@ -246,7 +229,7 @@ public final class BatchingPipeline<Exporter: BatchExporter, C: Clock>: Service,
                         break attempts
                     }
                     if let deadline, clock.now.advanced(by: delay) > deadline {
-                        counters.dropped(unsettled().count, reason: .shutdown)
+                        counters.dropped(unsettled().reduce(0) { $0 + $1.count }, reason: .shutdown)
                         return []
                     }
                     if deadline == nil {

@@ -1,6 +1,11 @@
 import DequeModule
 
-/// A FIFO of entries bounded by the bytes they take, which drops the oldest to make room.
+/// A FIFO of entries bounded by the bytes they take, which drops the oldest to make room, and
+/// which cuts its entries into batches as they arrive.
+///
+/// A batch closes when the next entry would take it past ``batchBytes`` or ``batchEntries``, so
+/// the sender takes a whole batch out in one step (``removeFirstBatch(onlyFull:)``), never entry
+/// by entry while callers wait on the lock around the buffer.
 ///
 /// Not synchronised: the pipeline that owns it keeps it under its lock. Accounting goes to the
 /// pipeline's ``PipelineCounters``.
@@ -8,20 +13,81 @@ public struct BoundedBuffer<Element> {
     public let capacityBytes: Int
     /// The most entries it holds (nil: bounded by bytes only).
     public let capacityEntries: Int?
-    /// The bytes of the entries held.
-    @inlinable public var bytes: Int { heldBytes }
-    @usableFromInline var heldBytes = 0
-    @usableFromInline var entries = Deque<(element: Element, size: Int)>()
+    /// A batch's most bytes (a single larger entry makes a batch of its own).
+    public let batchBytes: Int
+    /// A batch's most entries (nil: bounded by bytes only).
+    public let batchEntries: Int?
 
-    public init(capacityBytes: Int, capacityEntries: Int? = nil) {
-        precondition(capacityBytes > 0, "a buffer needs room")
-        precondition((capacityEntries ?? 1) > 0, "a buffer needs room")
-        self.capacityBytes = capacityBytes
-        self.capacityEntries = capacityEntries
+    /// Entries in batches, oldest first; only the last one takes new entries. None is empty.
+    @usableFromInline var batches = Deque<Stored>()
+    @usableFromInline var heldBytes = 0
+    @usableFromInline var heldCount = 0
+
+    /// A batch while it is in the buffer: deques, so that the oldest entry can be dropped at once.
+    @usableFromInline struct Stored {
+        @usableFromInline var entries = Deque<Element>()
+        @usableFromInline var sizes = Deque<Int>()
+        @usableFromInline var bytes = 0
+
+        @inlinable init() {}
+
+        init(_ batch: Batch) {
+            entries = Deque(batch.entries)
+            sizes = Deque(batch.sizes)
+            bytes = batch.bytes
+        }
     }
 
-    @inlinable public var count: Int { entries.count }
-    @inlinable public var isEmpty: Bool { entries.isEmpty }
+    /// Entries taken out together, with their sizes (so that they can be put back).
+    public struct Batch {
+        public var entries: [Element]
+        public var sizes: [Int]
+
+        public init(entries: [Element], sizes: [Int]) {
+            precondition(entries.count == sizes.count, "one size per entry")
+            self.entries = entries
+            self.sizes = sizes
+        }
+
+        init(_ stored: Stored) {
+            entries = Array(stored.entries)
+            sizes = Array(stored.sizes)
+        }
+
+        public var count: Int { entries.count }
+        public var isEmpty: Bool { entries.isEmpty }
+        public var bytes: Int { sizes.reduce(0, +) }
+
+        /// The first `count` entries and the rest, for a batch the server found too large.
+        func split(at count: Int) -> (Batch, Batch) {
+            (
+                Batch(entries: Array(entries[..<count]), sizes: Array(sizes[..<count])),
+                Batch(entries: Array(entries[count...]), sizes: Array(sizes[count...]))
+            )
+        }
+    }
+
+    public init(capacityBytes: Int, capacityEntries: Int? = nil, batchBytes: Int = .max, batchEntries: Int? = nil) {
+        precondition(capacityBytes > 0, "a buffer needs room")
+        precondition((capacityEntries ?? 1) > 0, "a buffer needs room")
+        precondition(batchBytes > 0 && (batchEntries ?? 1) > 0, "a batch needs room")
+        self.capacityBytes = capacityBytes
+        self.capacityEntries = capacityEntries
+        self.batchBytes = batchBytes
+        self.batchEntries = batchEntries
+    }
+
+    /// The bytes of the entries held.
+    @inlinable public var bytes: Int { heldBytes }
+    @inlinable public var count: Int { heldCount }
+    @inlinable public var isEmpty: Bool { heldCount == 0 }
+
+    /// Whether a full batch is waiting: a closed one, or the open one at a limit.
+    @inlinable public var hasFullBatch: Bool {
+        let open = batches.count - 1
+        guard open >= 0 else { return false }
+        return open > 0 || batches[open].bytes >= batchBytes || batches[open].entries.count >= batchEntries ?? Int.max
+    }
 
     /// Appends `element` of `size` bytes. Returns how many old entries were dropped to make room;
     /// an element larger than the whole buffer is not stored and returns nil.
@@ -30,58 +96,78 @@ public struct BoundedBuffer<Element> {
         guard size <= capacityBytes else { return nil }
         var dropped = 0
         let maximumEntries = capacityEntries ?? Int.max
-        while heldBytes + size > capacityBytes || entries.count >= maximumEntries, let oldest = entries.popFirst() {
-            heldBytes -= oldest.size
+        while heldBytes + size > capacityBytes || heldCount >= maximumEntries, removeOldest() {
             dropped += 1
         }
-        entries.append((element, size))
+        // The open batch is read and changed in place (never copied out), so its deques stay
+        // uniquely referenced and appending never copies them.
+        let open = batches.count - 1
+        if open >= 0, batches[open].bytes + size <= batchBytes, batches[open].entries.count < batchEntries ?? Int.max {
+            batches[open].entries.append(element)
+            batches[open].sizes.append(size)
+            batches[open].bytes += size
+        } else {
+            var batch = Stored()
+            batch.entries.append(element)
+            batch.sizes.append(size)
+            batch.bytes = size
+            batches.append(batch)
+        }
         heldBytes += size
+        heldCount += 1
         return dropped
     }
 
-    /// Removes and returns the oldest entries whose sizes add up to at most `maxBytes`, and at most
-    /// `maxEntries` of them (always at least one entry when the buffer is not empty).
-    public mutating func removeBatch(maxBytes: Int) -> [Element] {
-        removeSizedBatch(maxBytes: maxBytes).map(\.element)
+    /// Drops the oldest entry; false if there is none.
+    @inlinable
+    mutating func removeOldest() -> Bool {
+        guard !batches.isEmpty else { return false }
+        batches[0].entries.removeFirst()
+        let size = batches[0].sizes.removeFirst()
+        batches[0].bytes -= size
+        if batches[0].entries.isEmpty { batches.removeFirst() }
+        heldBytes -= size
+        heldCount -= 1
+        return true
     }
 
-    /// ``removeBatch(maxBytes:)`` with each entry's size, so a batch can be put back.
-    public mutating func removeSizedBatch(maxBytes: Int, maxEntries: Int? = nil) -> [(element: Element, size: Int)] {
-        var batch: [(element: Element, size: Int)] = []
-        var batchBytes = 0
-        let maximumEntries = maxEntries ?? Int.max
-        while let first = entries.first, batch.isEmpty || (batchBytes + first.size <= maxBytes && batch.count < maximumEntries) {
-            entries.removeFirst()
-            heldBytes -= first.size
-            batchBytes += first.size
-            batch.append(first)
-        }
+    /// Removes the oldest batch as it was stored, in one step; with `onlyFull`, nothing unless a
+    /// full batch is waiting. The caller turns it into a ``Batch`` (copying it) after letting go
+    /// of the lock around the buffer.
+    mutating func removeFirstStored(onlyFull: Bool = false) -> Stored? {
+        guard !batches.isEmpty, !onlyFull || hasFullBatch else { return nil }
+        let batch = batches.removeFirst()
+        heldBytes -= batch.bytes
+        heldCount -= batch.entries.count
         return batch
     }
 
-    /// Takes every entry out at once, oldest first, without moving them (O(1)). A caller that
-    /// holds a lock around the buffer can split a batch off outside it, and ``prepend(_:)`` the
-    /// rest back.
-    public mutating func removeAllEntries() -> Deque<(element: Element, size: Int)> {
-        defer {
-            entries = Deque()
-            heldBytes = 0
-        }
-        return entries
+    /// Removes and returns the oldest batch (nil when empty); with `onlyFull`, nothing unless a
+    /// full batch is waiting.
+    public mutating func removeFirstBatch(onlyFull: Bool = false) -> Batch? {
+        removeFirstStored(onlyFull: onlyFull).map(Batch.init)
     }
 
-    /// Puts entries back at the front, oldest first (a batch that could not be sent yet). They
-    /// may take the buffer over its capacity until they are sent: they were counted already.
-    public mutating func prepend(_ batch: some Collection<(element: Element, size: Int)>) {
-        entries.prepend(contentsOf: batch)
-        heldBytes += batch.reduce(0) { $0 + $1.size }
+    /// Puts batches back at the front, the first of `batches` oldest (batches that could not be
+    /// sent yet). They may take the buffer over its capacity until they are sent: they were
+    /// counted already.
+    public mutating func prepend(_ taken: [Batch]) {
+        for batch in taken.reversed() where !batch.isEmpty {
+            batches.prepend(Stored(batch))
+            heldBytes += batch.bytes
+            heldCount += batch.count
+        }
     }
 
     /// Removes everything.
     public mutating func removeAll() -> [Element] {
-        let all = entries.map(\.element)
-        entries.removeAll()
+        let all = batches.flatMap(\.entries)
+        batches.removeAll()
         heldBytes = 0
+        heldCount = 0
         return all
     }
 }
+
+extension BoundedBuffer.Batch: Sendable where Element: Sendable {}
+extension BoundedBuffer.Batch: Equatable where Element: Equatable {}
