@@ -107,7 +107,12 @@ public struct BoundedBuffer<Element> {
             batches[open].sizes.append(size)
             batches[open].bytes += size
         } else {
+            // Room for a batch's worth of entries like this one, up to 4,096, up front: the open
+            // batch then seldom grows (moving its entries) while callers wait on the lock.
+            let room = Swift.min(batchEntries ?? Int.max, batchBytes / Swift.max(size, 1), 4096)
             var batch = Stored()
+            batch.entries.reserveCapacity(room)
+            batch.sizes.reserveCapacity(room)
             batch.entries.append(element)
             batch.sizes.append(size)
             batch.bytes = size
