@@ -78,10 +78,14 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
         self.tracer = tracer
         self.isRecording = tracer != nil
         var state = State(name: name)
-        // Room for a typical span's attributes up front (12, a server span's ten among them): one
-        // allocation instead of one per growth, made here, where the dictionary's code is
-        // specialised, rather than through `SpanAttributes.reserveCapacity`, which is not.
-        if tracer != nil { state.attributes = SpanAttributes([String: SpanAttribute](minimumCapacity: 12)) }
+        // Room for a typical span's attributes up front: one allocation instead of one per growth,
+        // made here, where the dictionary's code is specialised (`SpanAttributes.reserveCapacity`
+        // is not). A server span carries HTTP's ten or so (16 buckets, about 1.1 KB); any other a
+        // few (8 buckets for 6, about 600 bytes: under the 1 KB from which glibc's malloc takes
+        // its slower path for large blocks).
+        if tracer != nil {
+            state.attributes = SpanAttributes([String: SpanAttribute](minimumCapacity: kind == .server ? 12 : 6))
+        }
         self.state = Mutex(state)
     }
 
