@@ -87,8 +87,22 @@ let package = Package(
         .target(
             name: "TelemetryTesting",
             dependencies: [
+                .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Test support: an application's server on 127.0.0.1 at a free port, with bounded waits.
+        .target(
+            name: "HTTPServerTesting",
+            dependencies: [
+                .byName(name: "TelemetryTesting"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -164,6 +178,7 @@ let package = Package(
         .testTarget(
             name: "LokiPushTests",
             dependencies: [
+                .byName(name: "HTTPServerTesting"),
                 .byName(name: "LokiPush"),
                 .byName(name: "Telemetry"),
                 .byName(name: "TelemetryTesting"),
@@ -171,7 +186,6 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ],
@@ -180,6 +194,7 @@ let package = Package(
         .testTarget(
             name: "TempoExportTests",
             dependencies: [
+                .byName(name: "HTTPServerTesting"),
                 .byName(name: "TempoExport"),
                 .byName(name: "Telemetry"),
                 .byName(name: "TelemetryTesting"),
@@ -187,7 +202,6 @@ let package = Package(
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -197,6 +211,7 @@ let package = Package(
         .testTarget(
             name: "AppTests",
             dependencies: [
+                .byName(name: "HTTPServerTesting"),
                 .byName(name: "App"),
                 .byName(name: "TelemetryTesting"),
                 .byName(name: "TelemetryBootstrap"),

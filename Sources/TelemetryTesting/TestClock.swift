@@ -24,12 +24,9 @@ public final class TestClock: Clock, Sendable {
 
     private let state = Mutex(State())
     /// The duration of every sleep as it starts.
-    public let sleeps: AsyncStream<Duration>
-    private let sleepStarted: AsyncStream<Duration>.Continuation
+    public let sleeps = Arrivals<Duration>("sleep on the test clock")
 
-    public init() {
-        (sleeps, sleepStarted) = AsyncStream.makeStream()
-    }
+    public init() {}
 
     public var now: Instant { state.withLock { $0.now } }
     public var minimumResolution: Duration { .nanoseconds(1) }
@@ -52,7 +49,7 @@ public final class TestClock: Clock, Sendable {
                 if due {
                     if Task.isCancelled { continuation.resume(throwing: CancellationError()) } else { continuation.resume() }
                 } else {
-                    sleepStarted.yield(duration)
+                    sleeps.record(duration)
                 }
             }
         } onCancel: {

@@ -26,6 +26,16 @@ import Testing
         #expect(configuration.maxDocumentBytes == 4096)
     }
 
+    /// `localhost` binds 127.0.0.1 whatever `/etc/hosts` says (a stock Debian 12 resolves it to ::1
+    /// first), so the printed URL and clients that connect to 127.0.0.1 agree; addresses bind as given.
+    @Test func theNameLocalhostBindsTheIPv4Loopback() {
+        #expect(RunwayConfiguration.bindAddress("localhost") == "127.0.0.1")
+        #expect(RunwayConfiguration.bindAddress("LocalHost") == "127.0.0.1")
+        for address in ["127.0.0.1", "::1", "0.0.0.0", "10.1.2.3", "runway.internal"] {
+            #expect(RunwayConfiguration.bindAddress(address) == address)
+        }
+    }
+
     @Test(arguments: [
         ["RUNWAY_PORT": "http"], ["RUNWAY_PORT": "70000"], ["RUNWAY_ALLOW_REMOTE_DB": "maybe"], ["RUNWAY_LOG_LEVEL": "loud"],
         ["RUNWAY_MAX_DOCUMENT_BYTES": "-1"], ["LOKI_URL": "ftp://loki"], ["LOKI_URL": "127.0.0.1:3100"],

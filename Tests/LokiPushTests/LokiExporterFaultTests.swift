@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPServerTesting
 import Hummingbird
-import HummingbirdTesting
 import Logging
 import ServiceLifecycle
 import SwiftProtobuf
@@ -38,8 +38,7 @@ import Testing
     ) async throws -> Pipeline {
         let app = Application(router: loki.router)
         let clock = TestClock()
-        return try await app.test(.live) { client in
-            let port = try #require(client.port)
+        return try await withLoopbackServer(app) { port in
             var exporterConfiguration = LokiExporter.Configuration(baseURL: "http://127.0.0.1:\(port)", tenant: tenant)
             exporterConfiguration.timeout = .seconds(5)
             var configuration = BatchingConfiguration()
@@ -57,25 +56,23 @@ import Testing
         }
     }
 
-    static func settle(_ pipeline: Pipeline) async {
+    static func settle(_ pipeline: Pipeline) async throws {
         // The pipeline works on its own task without waiting on the clock here; let it finish.
-        while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+        try await waitUntil("the pipeline to have nothing buffered") { pipeline.counters.snapshot.buffered == 0 }
     }
 
     @Test func fiveHundredThreeTimesThenAcceptedIsDeliveredOnceWithIdenticalBytes() async throws {
         let loki = MisbehavingLoki(script: Array(repeating: .init(status: 500), count: 3))
         let pipeline = try await withPipeline(loki) { pipeline, clock in
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var pushes = loki.pushes.makeAsyncIterator()
-            #expect(await sleeps.next() == .seconds(3600))
+            try await #expect(clock.sleeps.next() == .seconds(3600))
             for record in try Self.records(10) { pipeline.enqueue(record, size: record.size) }
             for _ in 0..<3 {
-                #expect(await pushes.next()?.status == 500)
-                let backoff = try #require(await sleeps.next())
+                try await #expect(loki.pushes.next().status == 500)
+                let backoff = try await clock.sleeps.next()
                 clock.advance(by: backoff)
             }
-            #expect(await pushes.next()?.status == 204)
-            await Self.settle(pipeline)
+            try await #expect(loki.pushes.next().status == 204)
+            try await Self.settle(pipeline)
         }
         let pushes = loki.all
         #expect(pushes.count == 4)
@@ -93,17 +90,15 @@ import Testing
     func tooManyRequestsWaitsForRetryAfter(retryAfter: String, expected: Duration) async throws {
         let loki = MisbehavingLoki(script: [.init(status: 429, retryAfter: retryAfter)])
         let pipeline = try await withPipeline(loki) { pipeline, clock in
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var pushes = loki.pushes.makeAsyncIterator()
-            _ = await sleeps.next()
+            _ = try await clock.sleeps.next()
             for record in try Self.records(10) { pipeline.enqueue(record, size: record.size) }
-            #expect(await pushes.next()?.status == 429)
+            try await #expect(loki.pushes.next().status == 429)
             if expected > .zero {
-                #expect(await sleeps.next() == expected)
+                try await #expect(clock.sleeps.next() == expected)
                 clock.advance(by: expected)
             }
-            #expect(await pushes.next()?.status == 204)
-            await Self.settle(pipeline)
+            try await #expect(loki.pushes.next().status == 204)
+            try await Self.settle(pipeline)
         }
         #expect(pipeline.counters.snapshot.sent == 10)
     }
@@ -111,16 +106,14 @@ import Testing
     @Test func tooManyRequestsWithoutRetryAfterBacksOffWithJitter() async throws {
         let loki = MisbehavingLoki(script: [.init(status: 429)])
         let pipeline = try await withPipeline(loki) { pipeline, clock in
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var pushes = loki.pushes.makeAsyncIterator()
-            _ = await sleeps.next()
+            _ = try await clock.sleeps.next()
             for record in try Self.records(10) { pipeline.enqueue(record, size: record.size) }
-            _ = await pushes.next()
-            let backoff = try #require(await sleeps.next())
+            _ = try await loki.pushes.next()
+            let backoff = try await clock.sleeps.next()
             #expect(backoff <= .milliseconds(500))
             clock.advance(by: backoff)
-            _ = await pushes.next()
-            await Self.settle(pipeline)
+            _ = try await loki.pushes.next()
+            try await Self.settle(pipeline)
         }
         #expect(pipeline.counters.snapshot.sent == 10)
     }
@@ -130,10 +123,9 @@ import Testing
             .init(status: 400, body: "Max entry size '256' bytes exceeded for stream '{service_name=\"runway\"}' while adding an entry")
         ])
         let pipeline = try await withPipeline(loki) { pipeline, clock in
-            var pushes = loki.pushes.makeAsyncIterator()
             for record in try Self.records(10) { pipeline.enqueue(record, size: record.size) }
-            #expect(await pushes.next()?.status == 400)
-            await Self.settle(pipeline)
+            try await #expect(loki.pushes.next().status == 400)
+            try await Self.settle(pipeline)
         }
         #expect(loki.all.count == 1)
         #expect(pipeline.counters.snapshot.dropped == [.rejected("line_too_long"): 10])
@@ -145,10 +137,9 @@ import Testing
             request.streams.reduce(0) { $0 + $1.entries.count } > 3 ? .init(status: 413) : nil
         }
         let pipeline = try await withPipeline(loki) { pipeline, _ in
-            var pushes = loki.pushes.makeAsyncIterator()
             for record in try Self.records(10) { pipeline.enqueue(record, size: record.size) }
-            _ = await pushes.next()
-            await Self.settle(pipeline)
+            _ = try await loki.pushes.next()
+            try await Self.settle(pipeline)
         }
         let delivered = loki.all.filter { $0.status == 204 }.flatMap(\.lines)
         #expect(delivered.sorted() == (0..<10).map { "line \($0)" }.sorted())

@@ -1,5 +1,5 @@
+import HTTPServerTesting
 import Hummingbird
-import HummingbirdTesting
 import ServiceLifecycle
 import Telemetry
 import TelemetryTesting
@@ -44,23 +44,24 @@ import Testing
         let loki = MisbehavingLoki(byTenant: ["org-slow": .init(status: 429, retryAfter: "3600")])
         let clock = TestClock()
         let app = Application(router: loki.router)
-        let pipelines = try await app.test(.live) { client in
-            var configuration = Self.configuration(port: try #require(client.port))
+        let pipelines = try await withLoopbackServer(app) { port in
+            var configuration = Self.configuration(port: port)
             configuration.batching.maximumBatchBytes = 10 * Self.recordSize  // ten records a batch
             let pipelines = LokiPipelines(configuration: configuration, clock: clock)
             let fastPipeline = try #require(pipelines.pipelines.first { $0.tenant == "org-fast" }).pipeline
             try await withRunningService(pipelines) {
-                var pushes = loki.pushes.makeAsyncIterator()
                 // Ten lines for the slow tenant: one batch, answered 429, then waiting an hour.
                 for i in 0..<10 { pipelines.enqueue(try Self.record(Self.line("s", i), tenant: "t-slow")) }
-                #expect(await pushes.next()?.status == 429)
+                try await #expect(loki.pushes.next().status == 429)
                 // It keeps logging, far beyond its share: its oldest lines are dropped.
                 for i in 10..<60 { pipelines.enqueue(try Self.record(Self.line("s", i), tenant: "t-slow")) }
                 // Meanwhile the fast tenant's lines go out at once, batch after batch (a batch is
                 // ten records; the flush timer never fires here).
                 for batch in 0..<3 {
                     for i in 0..<10 { pipelines.enqueue(try Self.record(Self.line("f", batch * 10 + i), tenant: "t-fast")) }
-                    while fastPipeline.counters.snapshot.sent < (batch + 1) * 10 { await Task.yield() }
+                    try await waitUntil("batch \(batch + 1) of the fast tenant to be sent") {
+                        fastPipeline.counters.snapshot.sent >= (batch + 1) * 10
+                    }
                 }
             }
             return pipelines

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import SwiftProtobuf
 import Synchronization
+import TelemetryTesting
 
 @testable import LokiPush
 
@@ -34,8 +35,7 @@ final class MisbehavingLoki: Sendable {
     private let byTenant: [String: Reply]
     private let received = Mutex<[Push]>([])
     /// Every push as it is answered.
-    let pushes: AsyncStream<Push>
-    private let pushed: AsyncStream<Push>.Continuation
+    let pushes = Arrivals<Push>("push to the misbehaving Loki")
 
     init(
         script: [Reply] = [],
@@ -47,7 +47,6 @@ final class MisbehavingLoki: Sendable {
         self.fallback = fallback
         self.byTenant = byTenant
         self.decide = decide
-        (pushes, pushed) = AsyncStream.makeStream()
     }
 
     var all: [Push] { received.withLock { $0 } }
@@ -70,7 +69,7 @@ final class MisbehavingLoki: Sendable {
                 status: reply.status
             )
             self.received.withLock { $0.append(push) }
-            self.pushed.yield(push)
+            self.pushes.record(push)
             var headers: HTTPFields = [:]
             if let retryAfter = reply.retryAfter { headers[.retryAfter] = retryAfter }
             return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: reply.body)))

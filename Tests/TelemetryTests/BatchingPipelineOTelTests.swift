@@ -30,9 +30,8 @@ import Testing
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
         try await withRunningService(pipeline) {
-            var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<3 { pipeline.enqueue(i, size: 1) }
-            #expect(await attempts.next() == [0, 1, 2])
+            try await #expect(exporter.attempts.next() == [0, 1, 2])
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 3, sent: 3, buffered: 0, dropped: [:]))
     }
@@ -42,10 +41,9 @@ import Testing
         let exporter = ScriptedExporter(script: [.partiallyDelivered(rejected: 2, reason: .rejected("partial_success"))])
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
         try await withRunningService(pipeline) {
-            var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<3 { pipeline.enqueue(i, size: 1) }
-            _ = await attempts.next()
-            while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+            _ = try await exporter.attempts.next()
+            try await waitUntil("the pipeline to have nothing buffered") { pipeline.counters.snapshot.buffered == 0 }
         }
         #expect(
             pipeline.counters.snapshot == .init(enqueued: 3, sent: 1, buffered: 0, dropped: [.rejected("partial_success"): 2])
@@ -59,10 +57,9 @@ import Testing
         configuration.exportTimeout = .seconds(10)
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration, clock: clock)
         try await withRunningService(pipeline) {
-            var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<3 { pipeline.enqueue(i, size: 1) }
-            _ = await attempts.next()
-            while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+            _ = try await exporter.attempts.next()
+            try await waitUntil("the pipeline to have nothing buffered") { pipeline.counters.snapshot.buffered == 0 }
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 3, sent: 0, buffered: 0, dropped: [.exportTimeout: 3]))
     }
@@ -72,16 +69,15 @@ import Testing
         let exporter = GatedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(batch: 2, concurrent: 2), clock: clock)
         try await withRunningService(pipeline) {
-            var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<4 { pipeline.enqueue(i, size: 1) }
             // Both batches are in flight before either is answered.
-            let first = await attempts.next()
-            let second = await attempts.next()
+            let first = try await exporter.attempts.next()
+            let second = try await exporter.attempts.next()
             #expect(Set([first, second]) == [[0, 1], [2, 3]])
             exporter.releaseAll()
-            while pipeline.counters.snapshot.buffered > 0 {
+            try await waitUntil("the pipeline to have nothing buffered") {
                 exporter.releaseAll()
-                await Task.yield()
+                return pipeline.counters.snapshot.buffered == 0
             }
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 4, sent: 4, buffered: 0, dropped: [:]))
@@ -92,16 +88,13 @@ import Testing
 final class GatedExporter: BatchExporter, Sendable {
     typealias Entry = Int
 
-    let attempts: AsyncStream<[Int]>
-    private let attempted: AsyncStream<[Int]>.Continuation
+    let attempts = Arrivals<[Int]>("export attempt")
     private let gates = Mutex<[CheckedContinuation<Void, Never>]>([])
-
-    init() { (attempts, attempted) = AsyncStream.makeStream() }
 
     func export(_ batch: [Int]) async -> ExportResult {
         await withCheckedContinuation { continuation in
             gates.withLock { $0.append(continuation) }
-            attempted.yield(batch)
+            attempts.record(batch)
         }
         return .delivered
     }

@@ -21,9 +21,8 @@ import Testing
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
         try await withRunningService(pipeline) {
-            var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
-            #expect(await attempts.next() == Array(0..<10))
+            try await #expect(exporter.attempts.next() == Array(0..<10))
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 10, buffered: 0, dropped: [:]))
     }
@@ -33,13 +32,11 @@ import Testing
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(interval: .seconds(1)), clock: clock)
         try await withRunningService(pipeline) {
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var attempts = exporter.attempts.makeAsyncIterator()
-            #expect(await sleeps.next() == .seconds(1))
+            try await #expect(clock.sleeps.next() == .seconds(1))
             pipeline.enqueue(7, size: 10)
             #expect(exporter.deliveredEntries.isEmpty)
             clock.advance(by: .seconds(1))
-            #expect(await attempts.next() == [7])
+            try await #expect(exporter.attempts.next() == [7])
         }
         #expect(pipeline.counters.snapshot.sent == 1)
     }
@@ -57,15 +54,13 @@ import Testing
         let running = BatchingPipeline(exporter: exporter, configuration: configuration(interval: .seconds(1)), clock: clock)
         pipeline.withLock { $0 = running }
         try await withRunningService(running) {
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var attempts = exporter.attempts.makeAsyncIterator()
-            #expect(await sleeps.next() == .seconds(1))
+            try await #expect(clock.sleeps.next() == .seconds(1))
             running.enqueue(1, size: 10)
             clock.advance(by: .seconds(1))
-            #expect(await attempts.next() == [1])
-            #expect(await sleeps.next() == .seconds(1))
+            try await #expect(exporter.attempts.next() == [1])
+            try await #expect(clock.sleeps.next() == .seconds(1))
             clock.advance(by: .seconds(1))
-            #expect(await attempts.next() == [2])
+            try await #expect(exporter.attempts.next() == [2])
         }
         // Entry 2 went out with the next interval, not in a request of its own right after entry 1.
         #expect(sentAt.withLock { $0 } == [1: .seconds(1), 2: .seconds(2)])
@@ -93,23 +88,21 @@ import Testing
         let exporter = ScriptedExporter(script: [.retryable(retryAfter: nil), .retryable(retryAfter: nil), .retryable(retryAfter: "7")])
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
         try await withRunningService(pipeline) {
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var attempts = exporter.attempts.makeAsyncIterator()
-            #expect(await sleeps.next() == .seconds(1000))  // the flush timer
+            try await #expect(clock.sleeps.next() == .seconds(1000))  // the flush timer
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
-            _ = await attempts.next()
-            let first = try #require(await sleeps.next())
+            _ = try await exporter.attempts.next()
+            let first = try await clock.sleeps.next()
             #expect(first <= .milliseconds(500))
             clock.advance(by: first)
-            _ = await attempts.next()
-            let second = try #require(await sleeps.next())
+            _ = try await exporter.attempts.next()
+            let second = try await clock.sleeps.next()
             #expect(second <= .seconds(1))
             clock.advance(by: second)
-            _ = await attempts.next()
-            #expect(await sleeps.next() == .seconds(7))  // the server's Retry-After wins
+            _ = try await exporter.attempts.next()
+            try await #expect(clock.sleeps.next() == .seconds(7))  // the server's Retry-After wins
             #expect(pipeline.counters.snapshot.buffered == 10)
             clock.advance(by: .seconds(7))
-            #expect(await attempts.next() == Array(0..<10))
+            try await #expect(exporter.attempts.next() == Array(0..<10))
         }
         #expect(exporter.deliveredEntries == Array(0..<10))
         #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 10, buffered: 0, dropped: [:]))
@@ -120,11 +113,10 @@ import Testing
         let exporter = ScriptedExporter(script: [.rejected(DropReason("rejected_400"))])
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
         try await withRunningService(pipeline) {
-            var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
-            _ = await attempts.next()
+            _ = try await exporter.attempts.next()
             for i in 10..<20 { pipeline.enqueue(i, size: 10) }
-            #expect(await attempts.next() == Array(10..<20))  // the next batch, not a retry
+            try await #expect(exporter.attempts.next() == Array(10..<20))  // the next batch, not a retry
         }
         let snapshot = pipeline.counters.snapshot
         #expect(snapshot.dropped == [DropReason("rejected_400"): 10])
@@ -138,11 +130,10 @@ import Testing
         let exporter = ScriptedExporter { batch in batch.count > 3 || batch.contains(5) ? .tooLarge : nil }
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
         try await withRunningService(pipeline) {
-            var attempts = exporter.attempts.makeAsyncIterator()
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
-            _ = await attempts.next()
+            _ = try await exporter.attempts.next()
             // Attempts follow each other without waiting on the clock; let them settle.
-            while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+            try await waitUntil("the pipeline to have nothing buffered") { pipeline.counters.snapshot.buffered == 0 }
         }
         #expect(exporter.deliveredEntries == [0, 1, 2, 3, 4, 6, 7, 8, 9])
         #expect(pipeline.counters.snapshot.dropped == [.tooLarge: 1])
@@ -155,13 +146,11 @@ import Testing
         // Batches of up to 1000 bytes never fill by size: only the timer sends.
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(buffer: 50, batch: 1000), clock: clock)
         try await withRunningService(pipeline) {
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var attempts = exporter.attempts.makeAsyncIterator()
-            _ = await sleeps.next()
+            _ = try await clock.sleeps.next()
             for i in 0..<8 { pipeline.enqueue(i, size: 10) }
             pipeline.enqueue(99, size: 51)  // larger than the whole buffer
             clock.advance(by: .seconds(1000))
-            #expect(await attempts.next() == [3, 4, 5, 6, 7])
+            try await #expect(exporter.attempts.next() == [3, 4, 5, 6, 7])
         }
         let snapshot = pipeline.counters.snapshot
         #expect(snapshot.enqueued == 9)
@@ -177,17 +166,15 @@ import Testing
         configuration.retry.maximumRetries = 2
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration, clock: clock)
         try await withRunningService(pipeline) {
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var attempts = exporter.attempts.makeAsyncIterator()
-            _ = await sleeps.next()
+            _ = try await clock.sleeps.next()
             for i in 0..<10 { pipeline.enqueue(i, size: 10) }
             for _ in 0..<2 {
-                _ = await attempts.next()
-                #expect(await sleeps.next() == .seconds(1))
+                _ = try await exporter.attempts.next()
+                try await #expect(clock.sleeps.next() == .seconds(1))
                 clock.advance(by: .seconds(1))
             }
-            _ = await attempts.next()
-            while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+            _ = try await exporter.attempts.next()
+            try await waitUntil("the pipeline to have nothing buffered") { pipeline.counters.snapshot.buffered == 0 }
         }
         #expect(pipeline.counters.snapshot.dropped == [.retriesExhausted: 10])
     }
@@ -199,17 +186,15 @@ import Testing
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pipeline.run() }
-                var sleeps = clock.sleeps.makeAsyncIterator()
-                var attempts = exporter.attempts.makeAsyncIterator()
-                _ = await sleeps.next()
+                _ = try await clock.sleeps.next()
                 for i in 0..<25 { pipeline.enqueue(i, size: 10) }
-                _ = await attempts.next()
-                #expect(await sleeps.next() == .seconds(2))
+                _ = try await exporter.attempts.next()
+                try await #expect(clock.sleeps.next() == .seconds(2))
                 trigger.triggerGracefulShutdown()
                 // The final flush tries again at once and waits 2 s between tries; once its 5 s
                 // deadline has come, nothing more is tried.
-                _ = await attempts.next()
-                while await sleeps.next() != .seconds(5) {}
+                _ = try await exporter.attempts.next()
+                while try await clock.sleeps.next() != .seconds(5) {}
                 clock.advance(by: .seconds(5))
                 try await group.waitForAll()
             }
@@ -226,8 +211,7 @@ import Testing
         let exporter = ScriptedExporter()
         let pipeline = BatchingPipeline(exporter: exporter, configuration: configuration(), clock: clock)
         try await withRunningService(pipeline) {
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            _ = await sleeps.next()
+            _ = try await clock.sleeps.next()
             for i in 0..<5 { pipeline.enqueue(i, size: 10) }  // below a batch: only the final flush sends
         }
         #expect(exporter.deliveredEntries == Array(0..<5))

@@ -1,5 +1,6 @@
 import Synchronization
 import Telemetry
+import TelemetryTesting
 
 /// An exporter that answers from a script and reports every attempt.
 final class ScriptedExporter: BatchExporter, Sendable {
@@ -9,8 +10,7 @@ final class ScriptedExporter: BatchExporter, Sendable {
     private let fallback: ExportResult
     private let delivered = Mutex<[Int]>([])
     /// Every batch as it is attempted.
-    let attempts: AsyncStream<[Int]>
-    private let attempted: AsyncStream<[Int]>.Continuation
+    let attempts = Arrivals<[Int]>("export attempt")
     private let answer: @Sendable ([Int]) -> ExportResult?
 
     /// Answers with `script` in order, then `fallback`; `answer` may decide first.
@@ -22,13 +22,12 @@ final class ScriptedExporter: BatchExporter, Sendable {
         self.script = Mutex(script)
         self.fallback = fallback
         self.answer = answer
-        (attempts, attempted) = AsyncStream.makeStream()
     }
 
     var deliveredEntries: [Int] { delivered.withLock { $0 } }
 
     func export(_ batch: [Int]) async -> ExportResult {
-        attempted.yield(batch)
+        attempts.record(batch)
         let result =
             answer(batch)
             ?? script.withLock { script in

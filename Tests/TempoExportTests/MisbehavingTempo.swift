@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import SwiftProtobuf
 import Synchronization
+import TelemetryTesting
 
 @testable import TempoExport
 
@@ -39,13 +40,11 @@ final class MisbehavingTempo: Sendable {
     private let fallback: Reply
     private let received = Mutex<[Export]>([])
     /// Every export as it is answered.
-    let exports: AsyncStream<Export>
-    private let exported: AsyncStream<Export>.Continuation
+    let exports = Arrivals<Export>("export to the misbehaving Tempo")
 
     init(script: [Reply] = [], fallback: Reply = Reply(status: 200)) {
         self.script = Mutex(script)
         self.fallback = fallback
-        (exports, exported) = AsyncStream.makeStream()
     }
 
     var all: [Export] { received.withLock { $0 } }
@@ -69,7 +68,7 @@ final class MisbehavingTempo: Sendable {
                 status: reply.status
             )
             self.received.withLock { $0.append(export) }
-            self.exported.yield(export)
+            self.exports.record(export)
             var headers: HTTPFields = [.contentType: "application/x-protobuf"]
             if let retryAfter = reply.retryAfter { headers[.retryAfter] = retryAfter }
             return Response(status: .init(code: reply.status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: reply.body)))

@@ -68,28 +68,25 @@ import Tracing
             clock: clock
         )
         let tempo = MisbehavingTempo()
-        let (running, serverIsUp) = AsyncStream<Void>.makeStream()
+        let listening = Arrivals<Void>("the collector listening again")
         let app = Application(
             router: tempo.router,
             configuration: .init(address: .hostname("127.0.0.1", port: port)),
-            onServerRunning: { _ in serverIsUp.yield() }
+            onServerRunning: { _ in listening.record(()) }
         )
         // The collector comes up during the test, so it runs in the same group as the pipeline.
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await pipeline.run() }
-                var sleeps = clock.sleeps.makeAsyncIterator()
-                #expect(await sleeps.next() == .seconds(3600))  // the flush timer
+                try await #expect(clock.sleeps.next() == .seconds(3600))  // the flush timer
                 for span in TempoExporterFaultTests.spans(3) { pipeline.enqueue(span) }
-                let backoff = try #require(await sleeps.next())  // refused: waiting to retry
+                let backoff = try await clock.sleeps.next()  // refused: waiting to retry
                 #expect(tempo.all.isEmpty)
                 group.addTask { try await app.run() }
-                var up = running.makeAsyncIterator()
-                await up.next()
+                try await listening.next()
                 clock.advance(by: backoff)
-                var exports = tempo.exports.makeAsyncIterator()
-                #expect(await exports.next()?.status == 200)
-                while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+                try await #expect(tempo.exports.next().status == 200)
+                try await waitUntil("the pipeline to have nothing buffered") { pipeline.counters.snapshot.buffered == 0 }
                 trigger.triggerGracefulShutdown()
                 try await group.waitForAll()
             }

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPServerTesting
 import Hummingbird
-import HummingbirdTesting
 import ServiceLifecycle
 import Telemetry
 import TelemetryTesting
@@ -50,8 +50,7 @@ import Tracing
         batching.exportTimeout = nil
         configure(&batching)
         let configuration = batching
-        return try await app.test(.live) { client in
-            let port = try #require(client.port)
+        return try await withLoopbackServer(app) { port in
             var exporterConfiguration = TempoExporter.Configuration(baseURL: "http://127.0.0.1:\(port)/", tenant: tenant)
             exporterConfiguration.timeout = .seconds(5)
             exporterConfiguration.gzip = gzip
@@ -67,26 +66,24 @@ import Tracing
         }
     }
 
-    static func settle(_ pipeline: Pipeline) async {
+    static func settle(_ pipeline: Pipeline) async throws {
         // The pipeline works on its own task without waiting on the clock here; let it finish.
-        while pipeline.counters.snapshot.buffered > 0 { await Task.yield() }
+        try await waitUntil("the pipeline to have nothing buffered") { pipeline.counters.snapshot.buffered == 0 }
     }
 
     @Test func serviceUnavailableThreeTimesThenAcceptedIsDeliveredOnce() async throws {
         let tempo = MisbehavingTempo(script: Array(repeating: .init(status: 503), count: 3))
         let pipeline = try await withPipeline(tempo) { pipeline, clock in
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var exports = tempo.exports.makeAsyncIterator()
-            #expect(await sleeps.next() == .seconds(3600))
+            try await #expect(clock.sleeps.next() == .seconds(3600))
             for span in Self.spans(10) { pipeline.enqueue(span) }
             for retry in 1...3 {
-                #expect(await exports.next()?.status == 503)
-                let backoff = try #require(await sleeps.next())
+                try await #expect(tempo.exports.next().status == 503)
+                let backoff = try await clock.sleeps.next()
                 #expect(backoff <= RetryPolicy().backoffCeiling(retry: retry))
                 clock.advance(by: backoff)
             }
-            #expect(await exports.next()?.status == 200)
-            await Self.settle(pipeline)
+            try await #expect(tempo.exports.next().status == 200)
+            try await Self.settle(pipeline)
         }
         let exports = tempo.all
         #expect(exports.count == 4)
@@ -114,17 +111,15 @@ import Tracing
     func tooManyRequestsWaitsForRetryAfter(retryAfter: String, expected: Duration) async throws {
         let tempo = MisbehavingTempo(script: [.init(status: 429, retryAfter: retryAfter)])
         let pipeline = try await withPipeline(tempo) { pipeline, clock in
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var exports = tempo.exports.makeAsyncIterator()
-            _ = await sleeps.next()
+            _ = try await clock.sleeps.next()
             for span in Self.spans(10) { pipeline.enqueue(span) }
-            #expect(await exports.next()?.status == 429)
+            try await #expect(tempo.exports.next().status == 429)
             if expected > .zero {
-                #expect(await sleeps.next() == expected)
+                try await #expect(clock.sleeps.next() == expected)
                 clock.advance(by: expected)
             }
-            #expect(await exports.next()?.status == 200)
-            await Self.settle(pipeline)
+            try await #expect(tempo.exports.next().status == 200)
+            try await Self.settle(pipeline)
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 10, buffered: 0, dropped: [:]))
     }
@@ -137,16 +132,14 @@ import Tracing
         let date = formatter.string(from: Date().addingTimeInterval(30))
         let tempo = MisbehavingTempo(script: [.init(status: 503, retryAfter: date)])
         let pipeline = try await withPipeline(tempo) { pipeline, clock in
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            var exports = tempo.exports.makeAsyncIterator()
-            _ = await sleeps.next()
+            _ = try await clock.sleeps.next()
             for span in Self.spans(10) { pipeline.enqueue(span) }
-            #expect(await exports.next()?.status == 503)
-            let wait = try #require(await sleeps.next())
+            try await #expect(tempo.exports.next().status == 503)
+            let wait = try await clock.sleeps.next()
             #expect(wait > .seconds(25) && wait <= .seconds(31))
             clock.advance(by: wait)
-            #expect(await exports.next()?.status == 200)
-            await Self.settle(pipeline)
+            try await #expect(tempo.exports.next().status == 200)
+            try await Self.settle(pipeline)
         }
         #expect(pipeline.counters.snapshot.sent == 10)
     }
@@ -154,10 +147,9 @@ import Tracing
     @Test func aRetryAfterPastTheExportTimeoutDropsTheBatchOnce() async throws {
         let tempo = MisbehavingTempo(script: [.init(status: 429, retryAfter: "3600")])
         let pipeline = try await withPipeline(tempo, configure: { $0.exportTimeout = .seconds(30) }) { pipeline, _ in
-            var exports = tempo.exports.makeAsyncIterator()
             for span in Self.spans(10) { pipeline.enqueue(span) }
-            #expect(await exports.next()?.status == 429)
-            await Self.settle(pipeline)
+            try await #expect(tempo.exports.next().status == 429)
+            try await Self.settle(pipeline)
         }
         #expect(tempo.all.count == 1)
         #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 0, buffered: 0, dropped: [.exportTimeout: 10]))
@@ -174,10 +166,9 @@ import Tracing
     func finalErrorsAreTriedOnceAndDroppedWithTheirReason(status: Int, body: String, reason: String) async throws {
         let tempo = MisbehavingTempo(script: [.init(status: status, body: Array(body.utf8))])
         let pipeline = try await withPipeline(tempo) { pipeline, _ in
-            var exports = tempo.exports.makeAsyncIterator()
             for span in Self.spans(10) { pipeline.enqueue(span) }
-            #expect(await exports.next()?.status == status)
-            await Self.settle(pipeline)
+            try await #expect(tempo.exports.next().status == status)
+            try await Self.settle(pipeline)
         }
         #expect(tempo.all.count == 1)
         #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 0, buffered: 0, dropped: [.rejected(reason): 10]))
@@ -186,10 +177,9 @@ import Tracing
     @Test func partialSuccessIsNeverRetriedAndItsRejectedSpansAreCounted() async throws {
         let tempo = MisbehavingTempo(script: [.partialSuccess(rejected: 3, message: "3 spans too old")])
         let pipeline = try await withPipeline(tempo) { pipeline, _ in
-            var exports = tempo.exports.makeAsyncIterator()
             for span in Self.spans(10) { pipeline.enqueue(span) }
-            #expect(await exports.next()?.status == 200)
-            await Self.settle(pipeline)
+            try await #expect(tempo.exports.next().status == 200)
+            try await Self.settle(pipeline)
         }
         #expect(tempo.all.count == 1)
         #expect(
@@ -201,10 +191,9 @@ import Tracing
     @Test func partialSuccessWithZeroRejectedIsFullDelivery() async throws {
         let tempo = MisbehavingTempo(script: [.partialSuccess(rejected: 0, message: "")])
         let pipeline = try await withPipeline(tempo) { pipeline, _ in
-            var exports = tempo.exports.makeAsyncIterator()
             for span in Self.spans(10) { pipeline.enqueue(span) }
-            _ = await exports.next()
-            await Self.settle(pipeline)
+            _ = try await tempo.exports.next()
+            try await Self.settle(pipeline)
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 10, sent: 10, buffered: 0, dropped: [:]))
     }
@@ -212,10 +201,9 @@ import Tracing
     @Test func gzipBodiesCarryContentEncodingAndDecodeToTheSameSpans() async throws {
         let tempo = MisbehavingTempo()
         let pipeline = try await withPipeline(tempo, tenant: nil, gzip: true) { pipeline, _ in
-            var exports = tempo.exports.makeAsyncIterator()
             for span in Self.spans(10) { pipeline.enqueue(span) }
-            _ = await exports.next()
-            await Self.settle(pipeline)
+            _ = try await tempo.exports.next()
+            try await Self.settle(pipeline)
         }
         #expect(tempo.all.first?.contentEncoding == "gzip")
         #expect(tempo.all.first?.tenant == nil)
@@ -226,11 +214,10 @@ import Tracing
     @Test func aFullBatchLeavesAtOnceAndBatchesAreCappedInEntries() async throws {
         let tempo = MisbehavingTempo()
         let pipeline = try await withPipeline(tempo, configure: { $0.maximumBatchEntries = 4 }) { pipeline, _ in
-            var exports = tempo.exports.makeAsyncIterator()
             for span in Self.spans(8) { pipeline.enqueue(span) }
-            _ = await exports.next()
-            _ = await exports.next()
-            await Self.settle(pipeline)
+            _ = try await tempo.exports.next()
+            _ = try await tempo.exports.next()
+            try await Self.settle(pipeline)
         }
         #expect(tempo.all.map(\.spanNames.count) == [4, 4])
         #expect(pipeline.counters.snapshot == .init(enqueued: 8, sent: 8, buffered: 0, dropped: [:]))
@@ -293,11 +280,10 @@ import Tracing
             clock: clock
         )
         try await withRunningService(pipeline) {
-            var sleeps = clock.sleeps.makeAsyncIterator()
-            _ = await sleeps.next()  // the flush timer
+            _ = try await clock.sleeps.next()  // the flush timer
             for span in Self.spans(3) { pipeline.enqueue(span) }
             // The first attempt fails to connect; the pipeline then waits to retry.
-            _ = try #require(await sleeps.next())
+            _ = try await clock.sleeps.next()
             #expect(pipeline.counters.snapshot.buffered == 3)
         }
         #expect(pipeline.counters.snapshot == .init(enqueued: 3, sent: 0, buffered: 0, dropped: [.shutdown: 3]))

@@ -81,16 +81,19 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
 
     let publicApp = Application(
         router: buildPublicRouter(services: services, rateLimiter: RateLimiter()),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "runway"),
+        configuration: .init(
+            address: .hostname(RunwayConfiguration.bindAddress(configuration.host), port: configuration.port),
+            serverName: "runway"
+        ),
         onServerRunning: { channel in
-            let port = channel.localAddress?.port ?? configuration.port
-            logger.notice("tenant API listening", metadata: ["address": "http://\(configuration.host):\(port)"])
+            let url = listenerURL(channel)
+            logger.notice("tenant API listening", metadata: ["address": "\(url)"])
             FileHandle.standardOutput.write(
                 Data(
                     """
-                    Runway is serving the tenant API on http://\(configuration.host):\(port)
+                    Runway is serving the tenant API on \(url)
                     Get an API key:   runway tenant create --name <your-name>   (scripts/runway tenant create … from a checkout)
-                    Then call:        curl -H "Authorization: Bearer rw_…" http://\(configuration.host):\(port)/v1/collections
+                    Then call:        curl -H "Authorization: Bearer rw_…" \(url)/v1/collections
 
                     """.utf8
                 )
@@ -100,15 +103,15 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     )
     let adminApp = Application(
         router: buildAdminRouter(services: services, adminToken: adminToken.value),
-        configuration: .init(address: .hostname(configuration.adminHost, port: configuration.adminPort), serverName: "runway-admin"),
+        configuration: .init(
+            address: .hostname(RunwayConfiguration.bindAddress(configuration.adminHost), port: configuration.adminPort),
+            serverName: "runway-admin"
+        ),
         onServerRunning: { channel in
-            let port = channel.localAddress?.port ?? configuration.adminPort
-            logger.notice(
-                "admin API listening",
-                metadata: ["address": "http://\(configuration.adminHost):\(port)/admin/v1", "token": "\(adminToken.source)"]
-            )
+            let url = listenerURL(channel)
+            logger.notice("admin API listening", metadata: ["address": "\(url)/admin/v1", "token": "\(adminToken.source)"])
             FileHandle.standardOutput.write(
-                Data("Admin API on http://\(configuration.adminHost):\(port)/admin/v1 (bearer token from \(adminToken.source))\n".utf8)
+                Data("Admin API on \(url)/admin/v1 (bearer token from \(adminToken.source))\n".utf8)
             )
         },
         logger: logger
@@ -174,4 +177,13 @@ struct AdminToken {
         logger.notice("generated an admin token", metadata: ["path": "\(path)"])
         return AdminToken(value: token, source: path)
     }
+}
+
+/// The URL of the address a listener actually bound (an IPv6 address in brackets).
+func listenerURL(_ channel: any Channel) -> String {
+    guard let address = channel.localAddress, let ip = address.ipAddress, let port = address.port else {
+        return "http://\(channel.localAddress.map { "\($0)" } ?? "?")"
+    }
+    if case .v6 = address { return "http://[\(ip)]:\(port)" }
+    return "http://\(ip):\(port)"
 }

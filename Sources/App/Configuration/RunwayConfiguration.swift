@@ -7,7 +7,8 @@ import TelemetryBootstrap
 /// Precedence: a command-line flag overrides the environment, which overrides the default.
 /// Each property documents its environment variable and default; the README holds the same table.
 struct RunwayConfiguration: Sendable, Equatable {
-    /// Address of the public (tenant) listener. `RUNWAY_HOST`, default `127.0.0.1`.
+    /// Address of the public (tenant) listener. `RUNWAY_HOST`, default `127.0.0.1`. The name
+    /// `localhost` means 127.0.0.1 (see `bindAddress(_:)`).
     var host = "127.0.0.1"
     /// Port of the public listener (0 picks a free one). `RUNWAY_PORT`, default `8080`.
     var port = 8080
@@ -105,5 +106,13 @@ extension RunwayConfiguration {
     var logLevel: Logger.Level {
         get { telemetry.logLevel }
         set { telemetry.logLevel = newValue }
+    }
+
+    /// The address a listener binds for `host`. The name `localhost` binds 127.0.0.1, not the
+    /// first address the name resolves to (`::1` on a stock Debian 12, 127.0.0.1 elsewhere), so
+    /// that where Runway listens does not depend on the machine's `/etc/hosts`, and the URL it
+    /// prints works for clients that connect to either.
+    static func bindAddress(_ host: String) -> String {
+        host.lowercased() == "localhost" ? "127.0.0.1" : host
     }
 }
