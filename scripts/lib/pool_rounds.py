@@ -10,7 +10,7 @@ import re
 import statistics
 import sys
 
-ROUND = re.compile(r"(get|put) round (\d+) (\w+): ([\d.]+), ([\d.]+), ([\d.]+)")
+ROUND = re.compile(r"(get|put) round (\d+) ([\w+-]+): ([\d.]+), ([\d.]+), ([\d.]+)")
 
 
 def main() -> None:
