@@ -14,20 +14,20 @@ import Testing
         let (b, _) = try await app.makeTenant()
         let logger = TestDatabase.logger
         for (tenant, docs) in [(a, ["a1", "a2"]), (b, ["b1"])] {
-            _ = try await app.services.documents.createCollection("rls", tenant: tenant.id, logger: logger)
+            _ = try await app.services.documents.createCollection("rls", tenant: .trusted(tenant.id), logger: logger)
             for id in docs {
                 _ = try await app.services.documents.put(
                     id,
                     in: "rls",
                     body: ByteBuffer(string: #"{"x":1}"#),
                     precondition: .none,
-                    tenant: tenant.id,
+                    tenant: .trusted(tenant.id),
                     logger: logger
                 )
             }
         }
         let database = app.services.database
-        let seenByA = try await database.withTenant(a.id, .select("documents"), logger: logger) { connection in
+        let seenByA = try await database.withTenant(.trusted(a.id), .select("documents"), logger: logger) { connection in
             var ids: [String] = []
             for try await id in try await connection.query("SELECT id FROM documents", logger: logger).decode(String.self) {
                 ids.append(id)
@@ -35,7 +35,7 @@ import Testing
             return ids.sorted()
         }
         #expect(seenByA == ["a1", "a2"])
-        let collectionsSeenByB = try await database.withTenant(b.id, .select("documents"), logger: logger) { connection in
+        let collectionsSeenByB = try await database.withTenant(.trusted(b.id), .select("documents"), logger: logger) { connection in
             try await connection.query("SELECT tenant_id FROM collections", logger: logger).collect().count
         }
         #expect(collectionsSeenByB == 1)
@@ -46,7 +46,7 @@ import Testing
 
         // Writing a row for another tenant is refused by the policy's WITH CHECK.
         await #expect(throws: (any Error).self) {
-            try await database.withTenant(a.id, .select("documents"), logger: logger) { connection in
+            try await database.withTenant(.trusted(a.id), .select("documents"), logger: logger) { connection in
                 try await connection.query(
                     "INSERT INTO documents (tenant_id, collection, id, body) VALUES (\(b.id), 'rls', 'forged', '{}'::jsonb)",
                     logger: logger
@@ -54,7 +54,7 @@ import Testing
             }
         }
         do {
-            _ = try await database.withTenant(a.id, .select("documents"), logger: logger) { connection in
+            _ = try await database.withTenant(.trusted(a.id), .select("documents"), logger: logger) { connection in
                 try await connection.query("UPDATE documents SET tenant_id = \(b.id)", logger: logger)
             }
             Issue.record("moved rows to another tenant")

@@ -35,8 +35,9 @@ struct RunwayConfiguration: Sendable, Equatable {
     /// How long in-flight requests may take to finish after SIGTERM. `RUNWAY_SHUTDOWN_TIMEOUT`
     /// (seconds), default 25.
     var shutdownTimeoutSeconds = 25
-    /// Size of the database connection pool. `RUNWAY_DB_MAX_CONNECTIONS`, default 20.
-    var databaseMaxConnections = 20
+    /// Size of the database connection pool. `RUNWAY_DB_MAX_CONNECTIONS`, default twice the
+    /// cores (the database is co-located: more backends than that only queue for the same cores).
+    var databaseMaxConnections = 2 * ProcessInfo.processInfo.activeProcessorCount
     /// Longest wait for a database connection and the work on it before a request gets a 503.
     /// `RUNWAY_DB_TIMEOUT_MS`, default 5000.
     var databaseTimeoutMilliseconds = 5000

@@ -4,7 +4,9 @@ import PostgresNIO
 import Tracing
 
 /// The service's access to PostgreSQL: a pooled client plus the one way tenant data is reached,
-/// ``withTenant(_:_:logger:_:)``, which scopes a transaction to a tenant for row-level security.
+/// within a ``TenantScope``: ``withTenant(_:_:logger:_:)`` scopes a transaction to a tenant for
+/// row-level security, and ``tenantStatement(_:scope:_:logger:)`` runs one statement that enters
+/// the tenant itself (the document read and write: one round trip).
 ///
 /// Every transaction or query is a client span named by its operation and table, never by
 /// parameter values.
@@ -46,23 +48,49 @@ struct Database: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction in which row-level security shows only `tenant`'s rows.
+    /// Runs `body` in a transaction in which row-level security shows only the scope's tenant's rows.
     ///
-    /// The tenant is set with `set_config('runway.tenant_id', $1, true)`: a bound parameter,
-    /// local to the transaction, so a pooled connection never carries it to the next user.
+    /// The tenant is set by `runway_enter` (after it checks the scope's key, when it has one) with
+    /// `set_config('runway.tenant_id', …, true)`: local to the transaction, so a pooled connection
+    /// never carries it to the next user.
+    /// - Throws: ``TenantKeyNoLongerValid`` when the scope's key was rotated or revoked.
     func withTenant<Result: Sendable>(
-        _ tenant: UUID,
+        _ scope: TenantScope,
         _ operation: DatabaseOperation,
         logger: Logger,
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await traced(operation) {
             try await withConnection { connection in
-                try await measuringBackendCPU(of: tenant, on: connection, logger: logger) {
+                try await measuringBackendCPU(of: scope.tenant, on: connection, logger: logger) {
                     try await Self.transaction(on: connection, logger: logger) { connection in
-                        try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.uuidString), true)", logger: logger)
+                        var entered = false
+                        for try await row in try await connection.execute(Statements.Enter(scope: scope), logger: logger) {
+                            entered = row
+                        }
+                        guard entered else { throw TenantKeyNoLongerValid() }
                         return try await body(connection)
                     }
+                }
+            }
+        }
+    }
+
+    /// Runs one prepared statement that enters the scope's tenant itself (a `runway_*` function
+    /// that calls `runway_enter` first) and returns its rows: one round trip, in the statement's
+    /// own transaction, with the same span and database CPU metering as ``withTenant(_:_:logger:_:)``.
+    func tenantStatement<Statement: PostgresPreparedStatement>(
+        _ statement: Statement,
+        scope: TenantScope,
+        _ operation: DatabaseOperation,
+        logger: Logger
+    ) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        try await traced(operation) {
+            try await withConnection { connection in
+                try await measuringBackendCPU(of: scope.tenant, on: connection, logger: logger) {
+                    var rows: [Statement.Row] = []
+                    for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                    return rows
                 }
             }
         }
@@ -114,19 +142,19 @@ struct Database: Sendable {
         logger: Logger,
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await connection.query("BEGIN", logger: logger)
+        _ = try await connection.execute(Statements.Begin(), logger: logger)
         let result: Result
         do {
             result = try await body(connection)
         } catch {
             do {
-                try await connection.query("ROLLBACK", logger: logger)
+                _ = try await connection.execute(Statements.Rollback(), logger: logger)
             } catch {
                 logger.debug("rollback failed", metadata: ["error": "\(String(reflecting: error))"])
             }
             throw error
         }
-        try await connection.query("COMMIT", logger: logger)
+        _ = try await connection.execute(Statements.Commit(), logger: logger)
         return result
     }
 

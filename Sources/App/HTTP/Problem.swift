@@ -58,6 +58,8 @@ extension Problem {
     static func unauthorized(_ detail: String) -> Problem {
         Problem(.unauthorized, "unauthorized", "Unauthorized", detail: detail, headers: [.wwwAuthenticate: #"Bearer realm="runway""#])
     }
+    /// A well-formed key that no live key matches (unknown, rotated or revoked).
+    static let unknownKey = unauthorized("the API key is unknown or was rotated")
     static func notFound(_ slug: String, _ detail: String) -> Problem {
         Problem(.notFound, slug, "Not found", detail: detail)
     }
@@ -116,6 +118,8 @@ extension Problem {
             case .documentNotFound: return .notFound("document-not-found", "no such document")
             case .preconditionFailed: return .preconditionFailed
             }
+        case is TenantKeyNoLongerValid:
+            return .unknownKey
         case let failure as TenantStore.Failure:
             switch failure {
             case .duplicateName: return .conflict("tenant-exists", "a tenant of that name exists")

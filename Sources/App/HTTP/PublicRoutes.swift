@@ -29,7 +29,7 @@ struct PublicRoutes: Sendable {
 
     @Sendable func listCollections(_ request: Request, context: AppRequestContext) async throws -> CollectionList {
         let tenant = try context.requireTenant
-        let rows = try await documents.listCollections(tenant: tenant.id, logger: context.logger)
+        let rows = try await documents.listCollections(tenant: tenant.scope, logger: context.logger)
         return CollectionList(collections: rows.map { CollectionInfo(name: $0.name, createdAt: $0.createdAt, documents: $0.documents) })
     }
 
@@ -39,7 +39,7 @@ struct PublicRoutes: Sendable {
         var request = request
         let input = try decodeFields(Input.self, from: try await request.jsonObjectBody(limit: 64 << 10))
         let name = try Name.collection(input.name)
-        let createdAt = try await documents.createCollection(name, tenant: tenant.id, logger: context.logger)
+        let createdAt = try await documents.createCollection(name, tenant: tenant.scope, logger: context.logger)
         return EditedResponse(
             status: .created,
             headers: [.location: "/v1/collections/\(name)"],
@@ -50,7 +50,7 @@ struct PublicRoutes: Sendable {
     @Sendable func deleteCollection(_ request: Request, context: AppRequestContext) async throws -> HTTPResponse.Status {
         let tenant = try context.requireTenant
         let name = try Name.collection(try context.pathParameter("collection"))
-        try await documents.deleteCollection(name, tenant: tenant.id, logger: context.logger)
+        try await documents.deleteCollection(name, tenant: tenant.scope, logger: context.logger)
         return .noContent
     }
 
@@ -67,7 +67,7 @@ struct PublicRoutes: Sendable {
             in: collection,
             body: body,
             precondition: .absent,
-            tenant: tenant.id,
+            tenant: tenant.scope,
             logger: context.logger
         )
         return try writtenResponse(id: id, version: written.version, status: .created, collection: collection, context: context)
@@ -94,7 +94,7 @@ struct PublicRoutes: Sendable {
             in: collection,
             body: body,
             precondition: precondition,
-            tenant: tenant.id,
+            tenant: tenant.scope,
             logger: context.logger
         )
         return try writtenResponse(
@@ -128,7 +128,7 @@ struct PublicRoutes: Sendable {
         let tenant = try context.requireTenant
         let collection = try Name.collection(try context.pathParameter("collection"))
         let id = try Name.document(try context.pathParameter("id"))
-        let document = try await documents.document(id, in: collection, tenant: tenant.id, logger: context.logger)
+        let document = try await documents.document(id, in: collection, tenant: tenant.scope, logger: context.logger)
         let etag = EntityTag.make(document.version)
         if let ifNoneMatch = request.headers[.ifNoneMatch] {
             let parsed = EntityTag.parse(ifNoneMatch)
@@ -148,7 +148,7 @@ struct PublicRoutes: Sendable {
             let parsed = EntityTag.parse(ifMatch)
             if !parsed.any { versions = parsed.versions }
         }
-        try await documents.delete(id, in: collection, versions: versions, tenant: tenant.id, logger: context.logger)
+        try await documents.delete(id, in: collection, versions: versions, tenant: tenant.scope, logger: context.logger)
         return .noContent
     }
 
@@ -182,7 +182,7 @@ struct PublicRoutes: Sendable {
             filter: filter,
             afterID: afterID,
             limit: limit,
-            tenant: tenant.id,
+            tenant: tenant.scope,
             logger: context.logger
         )
         var body = ByteBuffer()
@@ -208,7 +208,7 @@ struct PublicRoutes: Sendable {
             throw Problem.badRequest("invalid-query", "q must be 1 to 256 characters of search terms")
         }
         let limit = try limitParameter(request, default: 20)
-        let results = try await documents.search(in: collection, query: query, limit: limit, tenant: tenant.id, logger: context.logger)
+        let results = try await documents.search(in: collection, query: query, limit: limit, tenant: tenant.scope, logger: context.logger)
         var body = ByteBuffer()
         body.writeString(#"{"results":["#)
         for (index, result) in results.enumerated() {
@@ -227,7 +227,7 @@ struct PublicRoutes: Sendable {
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let monthStart = calendar.date(from: calendar.dateComponents([.year, .month], from: Date()))!
         let fromDay = UsageRecorder.day(of: monthStart)
-        let days = try await usage.usage(tenant: tenant.id, fromDay: fromDay, logger: context.logger)
+        let days = try await usage.usage(scope: tenant.scope, fromDay: fromDay, logger: context.logger)
         var totals = UsageCounts()
         for day in days { totals.add(day.counts) }
         let cost = try await CostReport.tenantTotals(

@@ -31,6 +31,8 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
             usage.record(tenant: tenant.id, status: response.status)
             return response
         } catch {
+            // Rotated or revoked since this instance cached it: look it up afresh next time.
+            if error is TenantKeyNoLongerValid, let keyID = tenant.scope.keyID { tenants.keys.evict(keyID: keyID) }
             let problem = Problem.from(error, logger: context.logger)
             usage.record(tenant: tenant.id, status: problem.status)
             throw problem
@@ -44,9 +46,7 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
         guard let token = bearerToken(header), let key = APIKey(parsing: token) else {
             throw Problem.unauthorized("the Authorization header is not a Runway API key (Bearer rw_…)")
         }
-        guard let tenant = try await tenants.authenticate(key, logger: logger) else {
-            throw Problem.unauthorized("the API key is unknown or was rotated")
-        }
+        guard let tenant = try await tenants.authenticate(key, logger: logger) else { throw Problem.unknownKey }
         return tenant
     }
 }

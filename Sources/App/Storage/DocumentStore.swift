@@ -37,7 +37,7 @@ struct DocumentStore: Sendable {
 
     // MARK: Collections
 
-    func createCollection(_ name: String, tenant: UUID, logger: Logger) async throws -> Date {
+    func createCollection(_ name: String, tenant: TenantScope, logger: Logger) async throws -> Date {
         do {
             return try await database.withTenant(tenant, .insert("collections"), logger: logger) { connection in
                 let rows = try await connection.query(
@@ -52,7 +52,7 @@ struct DocumentStore: Sendable {
         }
     }
 
-    func listCollections(tenant: UUID, logger: Logger) async throws -> [(name: String, createdAt: Date, documents: Int64)] {
+    func listCollections(tenant: TenantScope, logger: Logger) async throws -> [(name: String, createdAt: Date, documents: Int64)] {
         try await database.withTenant(tenant, .select("collections"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
@@ -69,7 +69,7 @@ struct DocumentStore: Sendable {
     }
 
     /// Deletes a collection and every document in it.
-    func deleteCollection(_ name: String, tenant: UUID, logger: Logger) async throws {
+    func deleteCollection(_ name: String, tenant: TenantScope, logger: Logger) async throws {
         let deleted = try await database.withTenant(tenant, .delete("collections"), logger: logger) { connection in
             try await connection.query(
                 "DELETE FROM collections WHERE tenant_id = runway_current_tenant() AND name = \(name) RETURNING name",
@@ -81,78 +81,70 @@ struct DocumentStore: Sendable {
 
     // MARK: Documents
 
-    func document(_ id: String, in collection: String, tenant: UUID, logger: Logger) async throws -> StoredDocument {
-        try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
-            let rows = try await connection.query(
-                """
-                SELECT version, body FROM documents
-                WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
-                """,
-                logger: logger
-            )
-            for try await (version, body) in rows.decode((Int64, ByteBuffer).self) {
-                return StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body))
-            }
-            try await requireCollection(collection, on: connection, logger: logger)
-            throw Failure.documentNotFound
-        }
+    /// One document: a single round trip (`runway_get_document` enters the tenant and reads).
+    func document(_ id: String, in collection: String, tenant: TenantScope, logger: Logger) async throws -> StoredDocument {
+        let rows = try await database.tenantStatement(
+            Statements.GetDocument(scope: tenant, collection: collection, id: id),
+            scope: tenant,
+            .select("documents"),
+            logger: logger
+        )
+        guard let (outcome, version, body) = rows.first else { throw Failure.documentNotFound }
+        try Self.check(outcome, otherwise: .documentNotFound)
+        guard let version, let body else { throw Failure.documentNotFound }
+        return StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body))
     }
 
     /// Writes a document under `precondition`; returns its new version and whether it was created.
+    /// A single round trip (`runway_put_document` enters the tenant and writes).
     func put(
         _ id: String,
         in collection: String,
         body: ByteBuffer,
         precondition: WritePrecondition,
-        tenant: UUID,
+        tenant: TenantScope,
         logger: Logger
     ) async throws -> (version: Int64, created: Bool) {
-        let json = JSONBBytes(text: body)
-        do {
-            return try await database.withTenant(tenant, .upsert("documents"), logger: logger) { connection in
-                let rows: PostgresRowSequence
-                switch precondition {
-                case .none:
-                    rows = try await connection.query(
-                        """
-                        INSERT INTO documents (collection, id, body) VALUES (\(collection), \(id), \(json))
-                        ON CONFLICT (tenant_id, collection, id) DO UPDATE
-                            SET body = EXCLUDED.body, version = nextval('document_versions'), updated_at = now()
-                        RETURNING version, xmax = 0
-                        """,
-                        logger: logger
-                    )
-                case .absent:
-                    rows = try await connection.query(
-                        """
-                        INSERT INTO documents (collection, id, body) VALUES (\(collection), \(id), \(json))
-                        ON CONFLICT (tenant_id, collection, id) DO NOTHING RETURNING version, true
-                        """,
-                        logger: logger
-                    )
-                case .exists, .versionIn:
-                    let versions: [Int64]? = if case .versionIn(let list) = precondition { list } else { nil }
-                    rows = try await connection.query(
-                        """
-                        UPDATE documents SET body = \(json), version = nextval('document_versions'), updated_at = now()
-                        WHERE tenant_id = runway_current_tenant() AND collection = \(collection) AND id = \(id)
-                          AND (\(versions)::bigint[] IS NULL OR version = ANY(\(versions)::bigint[]))
-                        RETURNING version, false
-                        """,
-                        logger: logger
-                    )
-                }
-                for try await (version, created) in rows.decode((Int64, Bool).self) { return (version, created) }
-                try await requireCollection(collection, on: connection, logger: logger)
-                throw Failure.preconditionFailed
+        let (mode, versions): (Int16, [Int64]?) =
+            switch precondition {
+            case .none: (0, nil)
+            case .absent: (1, nil)
+            case .exists: (2, nil)
+            case .versionIn(let list): (2, list)
             }
+        let statement = Statements.PutDocument(
+            scope: tenant,
+            collection: collection,
+            id: id,
+            body: JSONBBytes(text: body),
+            mode: mode,
+            versions: versions
+        )
+        do {
+            let rows = try await database.tenantStatement(statement, scope: tenant, .upsert("documents"), logger: logger)
+            guard let (outcome, version, created) = rows.first else { throw Failure.preconditionFailed }
+            try Self.check(outcome, otherwise: .preconditionFailed)
+            guard let version, let created else { throw Failure.preconditionFailed }
+            return (version, created)
         } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.collectionNotFound
         }
     }
 
+    /// Throws for a `runway_get_document` / `runway_put_document` outcome other than 0 (done):
+    /// 1 is `otherwise` (no such document, or the precondition failed), 2 no such collection, 3 a
+    /// key that is no longer valid.
+    private static func check(_ outcome: Int16, otherwise: Failure) throws {
+        switch outcome {
+        case 0: return
+        case 2: throw Failure.collectionNotFound
+        case 3: throw TenantKeyNoLongerValid()
+        default: throw otherwise
+        }
+    }
+
     /// Deletes a document, if its version matches when `versions` is given.
-    func delete(_ id: String, in collection: String, versions: [Int64]?, tenant: UUID, logger: Logger) async throws {
+    func delete(_ id: String, in collection: String, versions: [Int64]?, tenant: TenantScope, logger: Logger) async throws {
         try await database.withTenant(tenant, .delete("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
@@ -185,7 +177,7 @@ struct DocumentStore: Sendable {
         filter: ByteBuffer?,
         afterID: String?,
         limit: Int,
-        tenant: UUID,
+        tenant: TenantScope,
         logger: Logger
     ) async throws -> (documents: [StoredDocument], hasMore: Bool) {
         let filterJSON = filter.map(JSONBBytes.init(text:))
@@ -216,7 +208,7 @@ struct DocumentStore: Sendable {
         in collection: String,
         query: String,
         limit: Int,
-        tenant: UUID,
+        tenant: TenantScope,
         logger: Logger
     ) async throws -> [(document: StoredDocument, rank: Float)] {
         try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in

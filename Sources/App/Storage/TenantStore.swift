@@ -33,17 +33,22 @@ struct Tenant: Codable, Sendable, Equatable {
     }
 }
 
-/// Who is calling: the tenant an API key belongs to, with its plan's limits.
+/// Who is calling: the tenant an API key belongs to, with its plan's limits, and the scope its
+/// database work runs in (the tenant and the key, which PostgreSQL checks again).
 struct AuthenticatedTenant: Sendable, Equatable {
-    var id: UUID
+    var scope: TenantScope
     var plan: String
     var requestsPerSecond: Int
     var burst: Int
+
+    var id: UUID { scope.tenant }
 }
 
 /// Platform data: plans, tenants and their keys. Used by the admin API, the CLI and auth.
 struct TenantStore: Sendable {
     let database: Database
+    /// Keys looked up before; see ``KeyCache`` for why that is safe.
+    let keys = KeyCache()
 
     enum Failure: Error, Equatable {
         case duplicateName
@@ -51,14 +56,19 @@ struct TenantStore: Sendable {
         case unknownTenant
     }
 
-    /// The tenant holding `key`, or nil for an unknown, revoked or wrong key.
+    /// The tenant holding `key`, or nil for an unknown, revoked or wrong key: from the cache when
+    /// this instance looked the key up lately, else from the database.
     func authenticate(_ key: APIKey, logger: Logger) async throws -> AuthenticatedTenant? {
-        try await database.traced(.select("api_keys")) {
-            try await lookUp(key, logger: logger)
+        let hash = key.hash
+        if let tenant = keys.tenant(keyID: key.id, hash: hash) { return tenant }
+        let tenant = try await database.traced(.select("api_keys")) {
+            try await lookUp(key, hash: hash, logger: logger)
         }
+        if let tenant { keys.store(tenant, keyID: key.id, hash: hash) }
+        return tenant
     }
 
-    private func lookUp(_ key: APIKey, logger: Logger) async throws -> AuthenticatedTenant? {
+    private func lookUp(_ key: APIKey, hash keyHash: [UInt8], logger: Logger) async throws -> AuthenticatedTenant? {
         let rows = try await database.query(
             """
             SELECT k.secret_hash, t.id, p.name, p.requests_per_second, p.burst
@@ -68,8 +78,13 @@ struct TenantStore: Sendable {
             logger: logger
         )
         for (hash, id, plan, rate, burst) in try rows.map({ try $0.decode((ByteBuffer, UUID, String, Int, Int).self) }) {
-            guard constantTimeEquals(hash.readableBytesView, key.hash) else { return nil }
-            return AuthenticatedTenant(id: id, plan: plan, requestsPerSecond: rate, burst: burst)
+            guard constantTimeEquals(hash.readableBytesView, keyHash) else { return nil }
+            return AuthenticatedTenant(
+                scope: TenantScope(tenant: id, keyID: key.id, secretHash: keyHash),
+                plan: plan,
+                requestsPerSecond: rate,
+                burst: burst
+            )
         }
         return nil
     }
@@ -111,10 +126,12 @@ struct TenantStore: Sendable {
             )
             try await insertKey(key, tenant: tenant, on: connection, logger: logger)
         }
+        keys.evict(tenant: tenant)
         return key
     }
 
-    /// Moves a tenant to another plan; its new rate limit applies from its next request.
+    /// Moves a tenant to another plan. Its new rate limit applies from its next request on this
+    /// instance, and within ``KeyCache/lifetime`` on others.
     func changePlan(tenant: UUID, plan: String, logger: Logger) async throws -> Tenant {
         do {
             try await database.traced(.update("tenants")) {
@@ -127,6 +144,7 @@ struct TenantStore: Sendable {
         } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.unknownPlan
         }
+        keys.evict(tenant: tenant)
         guard let updated = try await self.tenant(tenant, logger: logger) else { throw Failure.unknownTenant }
         return updated
     }
@@ -179,9 +197,10 @@ struct TenantStore: Sendable {
         return plans
     }
 
-    /// Creates or updates a plan.
+    /// Creates or updates a plan (its limits apply as ``changePlan(tenant:plan:logger:)`` says).
     func upsertPlan(_ plan: Plan, logger: Logger) async throws {
         try await database.traced(.upsert("plans")) { try await storePlan(plan, logger: logger) }
+        keys.evictAll()
     }
 
     private func storePlan(_ plan: Plan, logger: Logger) async throws {

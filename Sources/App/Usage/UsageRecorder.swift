@@ -76,7 +76,7 @@ final class UsageRecorder: Sendable {
         guard !batch.isEmpty else { return }
         for (tenant, entries) in Dictionary(grouping: batch, by: { $0.key.tenant }) {
             do {
-                try await database.withTenant(tenant, .upsert("usage_daily"), logger: logger) { connection in
+                try await database.withTenant(.trusted(tenant), .upsert("usage_daily"), logger: logger) { connection in
                     for (key, counts) in entries {
                         let day = Date(timeIntervalSince1970: Double(key.day) * 86_400)
                         try await connection.query(
@@ -103,10 +103,11 @@ final class UsageRecorder: Sendable {
         }
     }
 
-    /// The tenant's counts from `fromDay` on (inclusive), flushed and pending, by day.
-    func usage(tenant: UUID, fromDay: Int, logger: Logger) async throws -> [(day: Int, counts: UsageCounts)] {
+    /// The scope's tenant's counts from `fromDay` on (inclusive), flushed and pending, by day.
+    func usage(scope: TenantScope, fromDay: Int, logger: Logger) async throws -> [(day: Int, counts: UsageCounts)] {
+        let tenant = scope.tenant
         let from = Date(timeIntervalSince1970: Double(fromDay) * 86_400)
-        var byDay: [Int: UsageCounts] = try await database.withTenant(tenant, .select("usage_daily"), logger: logger) { connection in
+        var byDay: [Int: UsageCounts] = try await database.withTenant(scope, .select("usage_daily"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT (extract(epoch FROM day::timestamp) / 86400)::bigint, requests, client_errors, server_errors, rate_limited

@@ -1,0 +1,88 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// The request path's statements, prepared once per connection (PostgresNIO names them and
+/// prepares each on a connection's first use): PostgreSQL parses and plans them once, not on
+/// every request.
+enum Statements {
+    struct Begin: PostgresPreparedStatement {
+        typealias Row = ()
+        static let sql = "BEGIN"
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
+        func decodeRow(_ row: PostgresRow) throws {}
+    }
+
+    struct Commit: PostgresPreparedStatement {
+        typealias Row = ()
+        static let sql = "COMMIT"
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
+        func decodeRow(_ row: PostgresRow) throws {}
+    }
+
+    struct Rollback: PostgresPreparedStatement {
+        typealias Row = ()
+        static let sql = "ROLLBACK"
+        func makeBindings() -> PostgresBindings { PostgresBindings() }
+        func decodeRow(_ row: PostgresRow) throws {}
+    }
+
+    /// Sets the tenant for the transaction after checking the scope's key; false when the key is
+    /// no longer valid.
+    struct Enter: PostgresPreparedStatement {
+        typealias Row = Bool
+        static let sql = "SELECT runway_enter($1, $2, $3)"
+        let scope: TenantScope
+        func makeBindings() throws -> PostgresBindings { try scope.bindings() }
+        func decodeRow(_ row: PostgresRow) throws -> Bool { try row.decode(Bool.self) }
+    }
+
+    /// One document, in the same round trip as entering the tenant.
+    struct GetDocument: PostgresPreparedStatement {
+        typealias Row = (Int16, Int64?, ByteBuffer?)
+        static let sql = "SELECT outcome, doc_version, doc_body FROM runway_get_document($1, $2, $3, $4, $5)"
+        let scope: TenantScope
+        let collection: String
+        let id: String
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = try scope.bindings()
+            bindings.append(collection)
+            bindings.append(id)
+            return bindings
+        }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// A document write, in the same round trip as entering the tenant.
+    struct PutDocument: PostgresPreparedStatement {
+        typealias Row = (Int16, Int64?, Bool?)
+        static let sql = "SELECT outcome, doc_version, doc_created FROM runway_put_document($1, $2, $3, $4, $5, $6, $7, $8)"
+        let scope: TenantScope
+        let collection: String
+        let id: String
+        let body: JSONBBytes
+        let mode: Int16
+        let versions: [Int64]?
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = try scope.bindings()
+            bindings.append(collection)
+            bindings.append(id)
+            bindings.append(body)
+            bindings.append(mode)
+            bindings.append(versions)
+            return bindings
+        }
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+}
+
+extension TenantScope {
+    /// `$1, $2, $3` of the tenant functions: tenant, key id, key hash (the last two NULL when trusted).
+    fileprivate func bindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 8)
+        bindings.append(tenant)
+        bindings.append(keyID)
+        bindings.append(secretHash.map { ByteBuffer(bytes: $0) })
+        return bindings
+    }
+}

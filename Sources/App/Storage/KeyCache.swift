@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+
+/// API keys this instance has looked up, so that a request's key costs no round trip of its own.
+///
+/// Safe to cache because it is not the last word: every tenant statement checks the key again in
+/// PostgreSQL in the same round trip as its work (`runway_enter`), so a key rotated through any
+/// instance gets 401 at once everywhere, and is then evicted here. What the cache decides alone is
+/// the rate limit, with the plan it read up to ``lifetime`` ago. Bounded: past ``capacity`` keys it
+/// starts afresh.
+final class KeyCache: Sendable {
+    private struct Entry {
+        var tenant: AuthenticatedTenant
+        var hash: [UInt8]
+        var expires: ContinuousClock.Instant
+    }
+
+    /// How long a looked-up key's tenant and plan are used before they are read again.
+    let lifetime: Duration
+    let capacity: Int
+    private let entries = Mutex<[String: Entry]>([:])
+
+    init(lifetime: Duration = .seconds(10), capacity: Int = 10_000) {
+        self.lifetime = lifetime
+        self.capacity = capacity
+    }
+
+    /// The cached tenant of the key with id `keyID` and SHA-256 `hash`; nil when it is not cached,
+    /// has expired, or the hash differs (then the caller looks it up, and PostgreSQL decides).
+    func tenant(keyID: String, hash: [UInt8], now: ContinuousClock.Instant = .now) -> AuthenticatedTenant? {
+        entries.withLock { entries in
+            guard let entry = entries[keyID], entry.expires > now, constantTimeEquals(entry.hash, hash) else { return nil }
+            return entry.tenant
+        }
+    }
+
+    func store(_ tenant: AuthenticatedTenant, keyID: String, hash: [UInt8], now: ContinuousClock.Instant = .now) {
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[keyID] = Entry(tenant: tenant, hash: hash, expires: now + lifetime)
+        }
+    }
+
+    /// Forgets one key (PostgreSQL said it is no longer valid).
+    func evict(keyID: String) {
+        _ = entries.withLock { $0.removeValue(forKey: keyID) }
+    }
+
+    /// Forgets every key (a plan's limits changed through this instance).
+    func evictAll() {
+        entries.withLock { $0.removeAll() }
+    }
+
+    /// Forgets every key of `tenant` (its keys or plan changed through this instance).
+    func evict(tenant: UUID) {
+        entries.withLock { entries in entries = entries.filter { $0.value.tenant.id != tenant } }
+    }
+}
