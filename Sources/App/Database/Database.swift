@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 import PostgresNIO
 import Tracing
 
@@ -38,7 +39,7 @@ struct Database: Sendable {
             try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask { try await client.withConnection(body) }
                 group.addTask { [timeout] in
-                    try await Task.sleep(for: timeout)
+                    try await MultiThreadedEventLoopGroup.singleton.any().sleep(for: timeout)
                     return nil
                 }
                 defer { group.cancelAll() }

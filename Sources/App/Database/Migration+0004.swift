@@ -8,12 +8,16 @@ extension Migration {
         name: "tenant entered in the same round trip",
         statements: [
             // The only way the serving role reads api_keys for a request: a live key's tenant.
+            // PL/pgSQL, not SQL: a SQL function that cannot be inlined (this one runs as its owner)
+            // is parsed and planned on every call; PL/pgSQL keeps its plan for the session.
             #"""
             CREATE FUNCTION runway_key_tenant(p_key_id text, p_secret_hash bytea) RETURNS uuid
-                LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+                LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
                 AS $$
-                    SELECT tenant_id FROM public.api_keys
-                    WHERE key_id = p_key_id AND secret_hash = p_secret_hash AND revoked_at IS NULL
+                BEGIN
+                    RETURN (SELECT tenant_id FROM public.api_keys
+                            WHERE key_id = p_key_id AND secret_hash = p_secret_hash AND revoked_at IS NULL);
+                END
                 $$
             """#,
             #"""
