@@ -166,3 +166,26 @@ extension TracerCounters.Snapshot {
         )
     }
 }
+
+extension LineWriter.Counts {
+    /// Log lines on standard output (when no `LOKI_URL` is set): written, or dropped because
+    /// stdout was stalled (`dropped_full`) or closed (`dropped_closed`).
+    func writeMetrics(into text: inout MetricsText) {
+        text.family(
+            "runway_log_stdout_lines_total",
+            type: "counter",
+            help:
+                "Log lines for standard output by outcome: written, dropped_full (stdout stalled), dropped_closed (stdout closed or failed).",
+            samples: [
+                (#"{outcome="written"}"#, Double(written)), (#"{outcome="dropped_full"}"#, Double(droppedFull)),
+                (#"{outcome="dropped_closed"}"#, Double(droppedClosed)),
+            ]
+        )
+        text.family(
+            "runway_log_stdout_buffered",
+            type: "gauge",
+            help: "Log lines waiting to be written to standard output.",
+            samples: [("", Double(buffered))]
+        )
+    }
+}

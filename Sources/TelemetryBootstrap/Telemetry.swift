@@ -66,8 +66,17 @@ public enum Telemetry {
                 { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
                 metadataProvider: provider
             )
+            if let writer = JSONLineOutput.standardOutput.writer {
+                metrics.addCollector { text in writer.snapshot.writeMetrics(into: &text) }
+            }
         }
-        return TelemetryService(metrics: metrics, logs: logs, spans: spans, client: client)
+        return TelemetryService(
+            metrics: metrics,
+            logs: logs,
+            spans: spans,
+            client: client,
+            stdoutShutdownDeadline: configuration.loki == nil ? configuration.stdoutShutdownDeadline : nil
+        )
     }
 
     /// The HTTP client of the exporters: never traced, so telemetry's own pushes make no spans
@@ -115,17 +124,21 @@ public final class TelemetryService: Service, Sendable {
     /// The span pipeline, when spans go to Tempo.
     public let spans: BatchingPipeline<TempoExporter, ContinuousClock>?
     private let client: HTTPClient
+    /// With logs on standard output: how long the last lines may take to be written at shutdown.
+    private let stdoutShutdownDeadline: Duration?
 
     init(
         metrics: MetricsExposition,
         logs: LokiPipelines<ContinuousClock>?,
         spans: BatchingPipeline<TempoExporter, ContinuousClock>?,
-        client: HTTPClient
+        client: HTTPClient,
+        stdoutShutdownDeadline: Duration?
     ) {
         self.metrics = metrics
         self.logs = logs
         self.spans = spans
         self.client = client
+        self.stdoutShutdownDeadline = stdoutShutdownDeadline
     }
 
     /// Runs the pipelines until graceful shutdown, when each makes its final flush within its
@@ -137,5 +150,8 @@ public final class TelemetryService: Service, Sendable {
             if logs == nil && spans == nil { group.addTask { try? await gracefulShutdown() } }
         }
         try await client.shutdown()
+        if let deadline = stdoutShutdownDeadline, let writer = JSONLineOutput.standardOutput.writer {
+            await writer.drain(timeout: deadline)
+        }
     }
 }

@@ -16,6 +16,9 @@ public struct TelemetryConfiguration: Sendable, Equatable {
     public var logLevel: Logger.Level = .info
     /// Where logs go: Loki when set, else JSON lines on stdout.
     public var loki: Loki?
+    /// Without Loki: how long the last lines on stdout may take to be written at shutdown (what is
+    /// left is dropped and counted). `RUNWAY_LOG_SHUTDOWN_MS`, default 5 s, as Loki's final flush.
+    public var stdoutShutdownDeadline: Duration = .seconds(5)
     /// Where spans go (`TEMPO_URL`, `TEMPO_TENANT`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_*`); unset
     /// means no tracer is installed. See ``TempoConfiguration``.
     public var tempo: TempoConfiguration?
@@ -70,6 +73,8 @@ public struct TelemetryConfiguration: Sendable, Equatable {
             tempo?.batching.name = "spans"
         }
         tracer = TracerConfiguration(environment: variables)
+        let shutdown = try environment.integer("RUNWAY_LOG_SHUTDOWN_MS", in: 0...300_000).map { Duration.milliseconds($0) }
+        if let shutdown { stdoutShutdownDeadline = shutdown }
         if let url = try environment.baseURL("LOKI_URL", example: "http://127.0.0.1:3100") { loki = Loki(url: url) }
         guard var loki else { return }
         if let v = environment.string("LOKI_TENANT") { loki.tenant = v }
@@ -77,7 +82,7 @@ public struct TelemetryConfiguration: Sendable, Equatable {
         if let v = try environment.flag("LOKI_STRUCTURED_METADATA") { loki.structuredMetadata = v }
         if let v = try environment.integer("RUNWAY_LOG_BUFFER_BYTES", in: (64 << 10)...(1 << 30)) { loki.bufferBytes = v }
         if let v = try environment.integer("RUNWAY_LOG_FLUSH_MS", in: 10...60_000) { loki.flushInterval = .milliseconds(v) }
-        if let v = try environment.integer("RUNWAY_LOG_SHUTDOWN_MS", in: 0...300_000) { loki.shutdownDeadline = .milliseconds(v) }
+        if let shutdown { loki.shutdownDeadline = shutdown }
         self.loki = loki
     }
 

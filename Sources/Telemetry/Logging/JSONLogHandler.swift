@@ -32,8 +32,9 @@ public struct JSONLogHandler: LogHandler {
     public func log(event: LogEvent) {
         let merged = mergedMetadata(of: event)
         var line = ByteBuffer()
-        line.writeString(#"{"time":"#)
-        line.writeJSONString(Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+        line.writeString(#"{"time":""#)
+        line.writeTimestamp(.now)
+        line.writeString("\"")
         line.writeString(#","level":"#)
         line.writeJSONString(event.level.rawValue)
         line.writeString(#","logger":"#)
@@ -55,26 +56,33 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Where JSON lines go; whole lines are written under a lock so lines never interleave.
+/// Where JSON lines go: standard output through a ``LineWriter`` (whole lines, never
+/// interleaved; never blocking the caller), or memory (tests).
 public final class JSONLineOutput: Sendable {
-    private let standardOutput = Mutex<FileHandle>(FileHandle.standardOutput)
+    /// Nil when capturing.
+    public let writer: LineWriter?
     private let lines = Mutex<[String]>([])
-    private let capturing: Bool
 
-    public static let standardOutput = JSONLineOutput(capturing: false)
+    /// Standard output, written by a thread of its own.
+    public static let standardOutput = JSONLineOutput(writer: LineWriter())
 
-    /// `capturing: true` keeps lines in memory instead (tests).
-    public init(capturing: Bool) {
-        self.capturing = capturing
+    /// `capturing: true` keeps lines in memory instead (tests); false writes to standard output
+    /// through a writer of its own.
+    public convenience init(capturing: Bool) {
+        self.init(writer: capturing ? nil : LineWriter())
+    }
+
+    public init(writer: LineWriter?) {
+        self.writer = writer
     }
 
     public var captured: [String] { lines.withLock { $0 } }
 
     public func write(_ line: ByteBuffer) {
-        if capturing {
-            lines.withLock { $0.append(String(buffer: line)) }
+        if let writer {
+            writer.write(line.readableBytesView)
         } else {
-            standardOutput.withLock { $0.write(Data(line.readableBytesView)) }
+            lines.withLock { $0.append(String(buffer: line)) }
         }
     }
 }
@@ -108,5 +116,50 @@ extension ByteBuffer {
         }
         writeString(String(utf8[start..<index])!)
         writeInteger(UInt8(ascii: "\""))
+    }
+}
+
+extension ByteBuffer {
+    /// Writes `time` as RFC 3339 in UTC with milliseconds (`2026-12-01T22:15:03.123Z`), without
+    /// Foundation's formatters (this runs for every log line).
+    public mutating func writeTimestamp(_ time: Date) {
+        let milliseconds = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
+        let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = seconds - days * 86_400
+        // Days to civil date (Howard Hinnant's algorithm, proleptic Gregorian).
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        writeDigits(year, 4)
+        writeInteger(UInt8(ascii: "-"))
+        writeDigits(month, 2)
+        writeInteger(UInt8(ascii: "-"))
+        writeDigits(day, 2)
+        writeInteger(UInt8(ascii: "T"))
+        writeDigits(secondOfDay / 3600, 2)
+        writeInteger(UInt8(ascii: ":"))
+        writeDigits(secondOfDay / 60 % 60, 2)
+        writeInteger(UInt8(ascii: ":"))
+        writeDigits(secondOfDay % 60, 2)
+        writeInteger(UInt8(ascii: "."))
+        writeDigits(milliseconds - seconds * 1000, 3)
+        writeInteger(UInt8(ascii: "Z"))
+    }
+
+    /// `value` in decimal, zero-padded to `width` digits (its last `width` digits if longer).
+    private mutating func writeDigits(_ value: Int64, _ width: Int) {
+        var divisor: Int64 = 1
+        for _ in 1..<width { divisor *= 10 }
+        while divisor > 0 {
+            writeInteger(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
     }
 }
