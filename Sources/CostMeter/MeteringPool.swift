@@ -1,5 +1,7 @@
 import DequeModule
 import Foundation
+import NIOCore
+import NIOPosix
 import Telemetry
 
 #if canImport(Glibc)
@@ -36,19 +38,26 @@ public final class MeteringPool: Sendable {
     public let mode: MeteringMode
     let queue: JobQueue
     private let workers: [Worker]
+    private let rescaleNanoseconds: Int64
+    /// Whether jobs resumed on an event loop run there (the default) or go to the workers.
+    let runsOnEventLoops: Bool
 
     /// - Parameters:
     ///   - threads: worker threads; default one per active CPU.
     ///   - mode: how CPU is measured; default ``MeteringMode/cpuClockPerSwitch``.
     ///   - rescaleInterval: in ``MeteringMode/monotonicRescaled`` mode, how often a busy worker
     ///     rescales its slices. Default 250 ms.
+    ///   - runsOnEventLoops: run jobs resumed on a SwiftNIO event loop there; default true.
     public init(
         threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         mode: MeteringMode = .cpuClockPerSwitch,
-        rescaleInterval: Duration = .milliseconds(250)
+        rescaleInterval: Duration = .milliseconds(250),
+        runsOnEventLoops: Bool = true
     ) {
         precondition(threads > 0, "a pool needs a thread")
         self.mode = mode
+        self.rescaleNanoseconds = rescaleInterval.nanoseconds
+        self.runsOnEventLoops = runsOnEventLoops
         let queue = JobQueue()
         self.queue = queue
         let workers = (0..<threads).map { _ in Worker(queue: queue, mode: mode, rescaleNanoseconds: rescaleInterval.nanoseconds) }
@@ -81,17 +90,37 @@ public final class MeteringPool: Sendable {
     /// global executor instead (and count as overhead).
     public func shutdown() { queue.close() }
 
-    /// Queues a job. A job submitted by one of this pool's own workers (an executor hop, a
-    /// continuation, a child task) wakes nobody when it is the only one waiting: that worker takes
-    /// it as soon as its current job ends, which is usually at once (the job is suspending), so the
-    /// hop costs no system call and no context switch. A second waiting job wakes an idle sibling,
-    /// so fan-out still runs in parallel.
+    /// Queues a job.
+    ///
+    /// A job submitted on one of SwiftNIO's event loop threads (a continuation resumed by a read,
+    /// or by a database answer) runs on that event loop, after the handler that resumed it: the
+    /// request's code then runs where its I/O is, its writes to a channel of that loop happen at
+    /// once, and no thread is woken to take it. Its CPU is metered there as on a worker.
+    ///
+    /// A job submitted by one of this pool's own workers (an executor hop, a continuation, a child
+    /// task) wakes nobody when it is the only one waiting: that worker takes it as soon as its
+    /// current job ends, which is usually at once (the job is suspending), so the hop costs no
+    /// system call and no context switch. A second waiting job wakes an idle sibling, so fan-out
+    /// still runs in parallel.
     func submit(_ job: UnownedJob, to executor: MeteredExecutor) {
-        let fromOwnWorker =
-            pthread_getspecific(Worker.key).map { Unmanaged<Worker>.fromOpaque($0).takeUnretainedValue().queue === queue } ?? false
-        if !queue.push(PendingJob(job: job, executor: executor), fromOwnWorker: fromOwnWorker) {
+        let pending = PendingJob(job: job, executor: executor)
+        let current = Worker.current
+        if runsOnEventLoops, let worker = current.flatMap({ $0.eventLoop != nil ? $0 : nil }) ?? eventLoopWorker() {
+            worker.eventLoop!.execute { worker.run(pending) }
+            return
+        }
+        if !queue.push(pending, fromOwnWorker: current?.queue === queue) {
             job.runSynchronously(on: globalConcurrentExecutor.asUnownedTaskExecutor())
         }
+    }
+
+    /// The accounting state of the calling thread when it is an event loop's (made on first use);
+    /// nil on any other thread.
+    private func eventLoopWorker() -> Worker? {
+        guard Worker.current == nil, let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return nil }
+        let worker = Worker(queue: queue, mode: mode, rescaleNanoseconds: rescaleNanoseconds, eventLoop: loop)
+        worker.adoptCurrentThread()
+        return worker
     }
 
     /// Blocks until every worker is idle and has settled its credits (for tests and benchmarks:

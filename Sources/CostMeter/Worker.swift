@@ -1,10 +1,13 @@
+import NIOCore
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
 
-/// One pool thread and its accounting state. Only its own thread touches the state.
+/// One pool thread, or one event loop's thread, and its accounting state. Only its own thread
+/// touches the state.
 final class Worker: @unchecked Sendable {
     static let key: pthread_key_t = {
         var key = pthread_key_t()
@@ -13,6 +16,8 @@ final class Worker: @unchecked Sendable {
     }()
 
     let queue: JobQueue
+    /// Set for an event loop's thread: jobs resumed there run there (see ``MeteringPool/submit(_:to:)``).
+    let eventLoop: (any EventLoop)?
     private let mode: MeteringMode
     private let rescaleNanoseconds: Int64
 
@@ -23,10 +28,23 @@ final class Worker: @unchecked Sendable {
     private var slices: [ObjectIdentifier: (executor: MeteredExecutor, wall: Int64)] = [:]
     private var lastRescaleWall: Int64 = 0
 
-    init(queue: JobQueue, mode: MeteringMode, rescaleNanoseconds: Int64) {
+    init(queue: JobQueue, mode: MeteringMode, rescaleNanoseconds: Int64, eventLoop: (any EventLoop)? = nil) {
         self.queue = queue
         self.mode = mode
         self.rescaleNanoseconds = rescaleNanoseconds
+        self.eventLoop = eventLoop
+    }
+
+    /// The accounting state of the calling thread, when it is a pool worker or an event loop that
+    /// ran metered jobs.
+    static var current: Worker? {
+        pthread_getspecific(key).map { Unmanaged<Worker>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Makes this the calling event loop thread's accounting state, for the thread's life.
+    func adoptCurrentThread() {
+        pthread_setspecific(Self.key, Unmanaged.passRetained(self).toOpaque())
+        restart()
     }
 
     func loop() {
@@ -48,7 +66,7 @@ final class Worker: @unchecked Sendable {
         settle(keepOwner: false)
     }
 
-    private func run(_ pending: PendingJob) {
+    func run(_ pending: PendingJob) {
         let executor = pending.executor
         switch mode {
         case .monotonicRescaled:
