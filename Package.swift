@@ -134,6 +134,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The bare Hummingbird server `scripts/bench-load --healthz` measures Runway's middleware against.
+        .executableTarget(
+            name: "BareHello",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "CostMeterBench",
             dependencies: [.byName(name: "CostMeter"), .byName(name: "TelemetryTesting")],
