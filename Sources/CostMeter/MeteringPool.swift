@@ -104,20 +104,20 @@ public final class MeteringPool: Sendable {
     /// still runs in parallel.
     func submit(_ job: UnownedJob, to executor: MeteredExecutor) {
         let pending = PendingJob(job: job, executor: executor)
-        let current = Worker.current
-        if runsOnEventLoops, let worker = current.flatMap({ $0.eventLoop != nil ? $0 : nil }) ?? eventLoopWorker() {
-            worker.eventLoop!.execute { worker.run(pending) }
+        let worker = Worker.current ?? (runsOnEventLoops ? eventLoopWorker() : nil)
+        if runsOnEventLoops, let worker, let loop = worker.eventLoop {
+            loop.execute { worker.run(pending) }
             return
         }
-        if !queue.push(pending, fromOwnWorker: current?.queue === queue) {
+        if !queue.push(pending, fromOwnWorker: worker?.queue === queue) {
             job.runSynchronously(on: globalConcurrentExecutor.asUnownedTaskExecutor())
         }
     }
 
-    /// The accounting state of the calling thread when it is an event loop's (made on first use);
+    /// New accounting state for the calling thread when it is an event loop's and has none yet;
     /// nil on any other thread.
     private func eventLoopWorker() -> Worker? {
-        guard Worker.current == nil, let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return nil }
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return nil }
         let worker = Worker(queue: queue, mode: mode, rescaleNanoseconds: rescaleNanoseconds, eventLoop: loop)
         worker.adoptCurrentThread()
         return worker
