@@ -274,4 +274,13 @@ import Testing
         configuration.cost.vcpus = 8
         #expect(try configuration.cost.meterConfiguration(instance: "i").price(at: CPUClock.wall())?.microsPerHour == 100_000)
     }
+
+    /// Cells a spreadsheet would run as formulas stay text; separators and quotes are quoted.
+    @Test(arguments: [
+        ("acme", "acme"), ("=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\""), ("+1", "'+1"), ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("a,b", "\"a,b\""), ("0.000123", "0.000123"),
+    ])
+    func csvFieldsNeutraliseFormulasAndQuoteSeparators(field: String, expected: String) {
+        #expect(CostReport.csvField(field) == expected)
+    }
 }

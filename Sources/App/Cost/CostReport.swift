@@ -159,7 +159,13 @@ struct CostReport: Codable, Sendable, Equatable {
 
     static func seconds(_ nanoseconds: Int64) -> String { String(format: "%.3f", Double(nanoseconds) / 1e9) }
 
+    /// One CSV field: quoted when it holds a comma, a quote or a line break. A field a spreadsheet
+    /// would run as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage return: a
+    /// tenant's name, say) gets a leading apostrophe, so it stays text (OWASP's advice on CSV
+    /// injection). The report's own numbers never start with one of those.
     static func csvField(_ field: String) -> String {
+        var field = field
+        if let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { field = "'" + field }
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
