@@ -56,11 +56,12 @@ public final class MeteringPool: Sendable {
     ) {
         precondition(threads > 0, "a pool needs a thread")
         self.mode = mode
-        self.rescaleNanoseconds = rescaleInterval.nanoseconds
+        let rescaleNanoseconds = rescaleInterval.nanoseconds
+        self.rescaleNanoseconds = rescaleNanoseconds
         self.runsOnEventLoops = runsOnEventLoops
         let queue = JobQueue()
         self.queue = queue
-        let workers = (0..<threads).map { _ in Worker(queue: queue, mode: mode, rescaleNanoseconds: rescaleInterval.nanoseconds) }
+        let workers = (0..<threads).map { _ in Worker(queue: queue, mode: mode, rescaleNanoseconds: rescaleNanoseconds) }
         self.workers = workers
         for (index, worker) in workers.enumerated() {
             // Named from inside the thread: on Linux a thread otherwise keeps the name of the one that

@@ -67,9 +67,9 @@ public final class JSONLineOutput: Sendable {
     public static let standardOutput = JSONLineOutput(writer: LineWriter())
 
     /// `capturing: true` keeps lines in memory instead (tests); false writes to standard output
-    /// through a writer of its own.
+    /// through the process's one writer (each ``LineWriter`` runs a thread of its own).
     public convenience init(capturing: Bool) {
-        self.init(writer: capturing ? nil : LineWriter())
+        self.init(writer: capturing ? nil : JSONLineOutput.standardOutput.writer)
     }
 
     public init(writer: LineWriter?) {
