@@ -35,35 +35,45 @@ public enum CPUClock {
     }
 }
 
-/// Where the ledger collector reads the time and the process's CPU; tests substitute their own.
+/// Where the ledger collector reads the time and the CPU used; tests substitute their own.
 public protocol MeterClocks: Sendable {
     /// Nanoseconds since 1970-01-01 UTC.
     func wallNanoseconds() -> Int64
     /// The process's CPU time in nanoseconds.
     func processCPUNanoseconds() -> Int64
+    /// The co-located database cluster's CPU time in nanoseconds; nil when it is not visible.
+    func databaseCPUNanoseconds() -> Int64?
 }
 
 /// The real clocks.
 public struct SystemMeterClocks: MeterClocks {
-    public init() {}
+    let database: DatabaseClusterCPU?
+
+    public init(database: DatabaseClusterCPU? = nil) { self.database = database }
+
     public func wallNanoseconds() -> Int64 { CPUClock.wall() }
     public func processCPUNanoseconds() -> Int64 { CPUClock.process() }
+    public func databaseCPUNanoseconds() -> Int64? { database?.nanoseconds() }
 }
 
-/// Wall time and process CPU that move only when told: for tests and simulations of the ledger.
+/// Wall time and CPU that move only when told: for tests and simulations of the ledger.
 public final class ManualMeterClocks: MeterClocks {
-    private let state: Mutex<(wall: Int64, cpu: Int64)>
+    private let state: Mutex<(wall: Int64, cpu: Int64, database: Int64?)>
 
-    public init(wall: Int64) { state = Mutex((wall, 0)) }
+    /// - Parameter database: the database cluster's CPU at the start; nil for one not visible.
+    public init(wall: Int64, database: Int64? = nil) { state = Mutex((wall, 0, database)) }
 
     public func wallNanoseconds() -> Int64 { state.withLock { $0.wall } }
     public func processCPUNanoseconds() -> Int64 { state.withLock { $0.cpu } }
+    public func databaseCPUNanoseconds() -> Int64? { state.withLock { $0.database } }
 
-    /// Moves the wall clock by `wall` (negative: a step back) and adds `processCPU`.
-    public func advance(wall: Int64, processCPU: Int64 = 0) {
+    /// Moves the wall clock by `wall` (negative: a step back) and adds `processCPU`, and
+    /// `databaseCPU` when the database is visible.
+    public func advance(wall: Int64, processCPU: Int64 = 0, databaseCPU: Int64 = 0) {
         state.withLock {
             $0.wall += wall
             $0.cpu += processCPU
+            if let database = $0.database { $0.database = database + databaseCPU }
         }
     }
 }

@@ -75,9 +75,28 @@ public struct CostLedgerService<C: Clock>: Service where C.Duration == Duration 
         // The pipeline and the interval closer in a group of their own: it shuts the closer down
         // first (the last interval is queued), then the pipeline (which flushes it).
         let group = ServiceGroup(
-            configuration: .init(services: [pipeline, IntervalCloser(ledger: self)], logger: logger)
+            configuration: .init(services: [pipeline, IntervalCloser(ledger: self)] + attributionTicker, logger: logger)
         )
         try await group.run()
+    }
+
+    /// Shares unmeasured CPU every second, when the collector has a ``CostAttribution``.
+    private var attributionTicker: [any Service] {
+        collector.attribution.map { [AttributionTicker(attribution: $0, clock: clock)] } ?? []
+    }
+
+    struct AttributionTicker: Service {
+        let attribution: CostAttribution
+        let clock: C
+
+        func run() async throws {
+            try? await cancelWhenGracefulShutdown {
+                while true {
+                    try await clock.sleep(for: .seconds(1))
+                    attribution.tick()
+                }
+            }
+        }
     }
 
     struct IntervalCloser: Service {

@@ -11,7 +11,9 @@ import Synchronization
 public final class CostMeter: Sendable {
     public let configuration: CostMeterConfiguration
     public let pool: MeteringPool
-    private let accounts = Mutex<[UUID: TenantAccount]>([:])
+    private let accounts = Mutex<[Payer: TenantAccount]>([:])
+    /// The co-located database cluster's CPU, once the database layer has found it.
+    public let databaseCluster = DatabaseClusterCPU()
     private let database = Mutex(DatabaseMetering.unknown)
     let totals = Mutex(CostTotals())
 
@@ -22,11 +24,14 @@ public final class CostMeter: Sendable {
     }
 
     /// The tenant's running totals (created on first use; kept for the life of the process).
-    public func account(for tenant: UUID) -> TenantAccount {
+    public func account(for tenant: UUID) -> TenantAccount { account(for: .tenant(tenant)) }
+
+    /// The payer's running totals (created on first use; kept for the life of the process).
+    public func account(for payer: Payer) -> TenantAccount {
         accounts.withLock { accounts in
-            if let account = accounts[tenant] { return account }
-            let account = TenantAccount(tenant: tenant)
-            accounts[tenant] = account
+            if let account = accounts[payer] { return account }
+            let account = TenantAccount(payer: payer)
+            accounts[payer] = account
             return account
         }
     }
@@ -34,6 +39,12 @@ public final class CostMeter: Sendable {
     /// A new executor for one request of `tenant`.
     public func executor(for tenant: UUID) -> MeteredExecutor {
         MeteredExecutor(account: account(for: tenant), pool: pool)
+    }
+
+    /// A new executor for one request whose payer is not known yet: name it with
+    /// ``MeteredExecutor/bill(_:)`` once it is.
+    public func requestExecutor() -> MeteredExecutor {
+        MeteredExecutor(account: nil, pool: pool)
     }
 
     /// Runs one request of `tenant` on a metered executor: its jobs and its child tasks' jobs are
@@ -47,10 +58,15 @@ public final class CostMeter: Sendable {
         return (result, executor.usage)
     }
 
-    /// Runs one request on `executor` (from ``executor(for:)``) and counts it; the executor's
+    /// Runs one request on `executor` (from ``executor(for:)`` or ``requestExecutor()``) and
+    /// counts it, for `defaultPayer` when nobody billed the executor by then; the executor's
     /// ``MeteredExecutor/usage`` is the request's CPU, complete when this returns or throws.
-    public func run<Result: Sendable>(on executor: MeteredExecutor, _ body: () async throws -> Result) async throws -> Result {
-        executor.account.requests.add(1, ordering: .relaxed)
+    public func run<Result: Sendable>(
+        on executor: MeteredExecutor,
+        defaultPayer: Payer = .unauthenticated,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        defer { executor.finish(defaultPayer: account(for: defaultPayer)) }
         guard configuration.metersRequests else { return try await body() }
         return try await withTaskExecutorPreference(executor) {
             try await MeteredExecutor.$current.withValue(executor) {
@@ -77,7 +93,7 @@ public final class CostMeter: Sendable {
         if let current = MeteredExecutor.current, current.tenant == tenant {
             current.creditDatabase(nanoseconds)
         } else {
-            account(for: tenant).databaseCPU.add(nanoseconds, ordering: .relaxed)
+            account(for: tenant).add(Usage(databaseCPUNanoseconds: nanoseconds))
         }
     }
 
@@ -92,11 +108,15 @@ public final class CostMeter: Sendable {
 
     /// Every tenant's running totals now.
     public func usageByTenant() -> [UUID: Usage] {
-        let accounts = accounts.withLock { Array($0.values) }
         var usage: [UUID: Usage] = [:]
-        for account in accounts { usage[account.tenant] = account.usage }
+        for account in allAccounts() {
+            if let tenant = account.tenant { usage[tenant] = account.usage }
+        }
         return usage
     }
+
+    /// Every payer's account: the tenants' and the others'.
+    func allAccounts() -> [TenantAccount] { accounts.withLock { Array($0.values) } }
 
     /// Totals priced into the ledger so far, by kind (for metrics: no per-tenant series).
     public var snapshot: CostTotals { totals.withLock { $0 } }

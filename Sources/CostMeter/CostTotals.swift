@@ -3,11 +3,13 @@
 public struct CostTotals: Sendable, Equatable {
     /// Micro-dollars by kind.
     public var tenantCostMicros: Int64 = 0
+    public var unauthenticatedCostMicros: Int64 = 0
     public var overheadCostMicros: Int64 = 0
     public var idleCostMicros: Int64 = 0
     /// Nanoseconds by kind: tenants' app CPU, tenants' database CPU, platform overhead, idle.
     public var tenantAppCPUNanoseconds: Int64 = 0
     public var tenantDatabaseCPUNanoseconds: Int64 = 0
+    public var unauthenticatedCPUNanoseconds: Int64 = 0
     public var overheadCPUNanoseconds: Int64 = 0
     public var idleCPUNanoseconds: Int64 = 0
     /// Requests counted into the ledger.
@@ -17,16 +19,20 @@ public struct CostTotals: Sendable, Equatable {
 
     public init() {}
 
-    /// Cost in micro-dollars by kind label (`tenant`, `overhead`, `idle`).
+    /// Cost in micro-dollars by kind label (`tenant`, `unauthenticated`, `overhead`, `idle`).
     public var costMicrosByKind: [String: Int64] {
-        ["tenant": tenantCostMicros, "overhead": overheadCostMicros, "idle": idleCostMicros]
+        [
+            "tenant": tenantCostMicros, "unauthenticated": unauthenticatedCostMicros, "overhead": overheadCostMicros,
+            "idle": idleCostMicros,
+        ]
     }
 
-    /// CPU seconds by kind label (`tenant_app`, `tenant_db`, `overhead`, `idle`).
+    /// CPU seconds by kind label (`tenant_app`, `tenant_db`, `unauthenticated`, `overhead`, `idle`).
     public var cpuSecondsByKind: [String: Double] {
         [
             "tenant_app": Double(tenantAppCPUNanoseconds) / 1e9, "tenant_db": Double(tenantDatabaseCPUNanoseconds) / 1e9,
-            "overhead": Double(overheadCPUNanoseconds) / 1e9, "idle": Double(idleCPUNanoseconds) / 1e9,
+            "unauthenticated": Double(unauthenticatedCPUNanoseconds) / 1e9, "overhead": Double(overheadCPUNanoseconds) / 1e9,
+            "idle": Double(idleCPUNanoseconds) / 1e9,
         ]
     }
 
@@ -37,6 +43,9 @@ public struct CostTotals: Sendable, Equatable {
             tenantAppCPUNanoseconds += row.appCPUNanoseconds
             tenantDatabaseCPUNanoseconds += row.databaseCPUNanoseconds
             requests += row.requests
+        case .unauthenticated:
+            unauthenticatedCostMicros += row.costMicros
+            unauthenticatedCPUNanoseconds += row.cpuNanoseconds
         case .overhead:
             overheadCostMicros += row.costMicros
             overheadCPUNanoseconds += row.cpuNanoseconds

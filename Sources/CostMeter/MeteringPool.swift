@@ -80,11 +80,7 @@ public final class MeteringPool: Sendable {
     /// and back is then a hand-off from a worker to itself (see ``submit(_:to:)``), not a wake-up
     /// of another thread.
     public var platformExecutor: MeteredExecutor {
-        MeteredExecutor(
-            account: TenantAccount(tenant: UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))),
-            pool: self,
-            billed: false
-        )
+        MeteredExecutor(account: nil, pool: self, billed: false)
     }
 
     /// Lets the workers finish the queued jobs and end. Jobs submitted later are run on the

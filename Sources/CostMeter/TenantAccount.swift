@@ -1,25 +1,72 @@
 import Foundation
 import Synchronization
 
-/// One tenant's running totals since the process started: app CPU, database CPU and requests.
-/// Only ever increased, so the ledger takes exact differences between two readings.
+/// Who a request's CPU is billed to.
+public enum Payer: Hashable, Sendable, CustomStringConvertible {
+    /// The tenant its API key names (even when the key's secret was wrong, or the request was
+    /// refused: the tenant caused it).
+    case tenant(UUID)
+    /// Requests that named no tenant: no key, a malformed one, or a key id nobody holds.
+    case unauthenticated
+    /// The platform's own requests: health probes, Prometheus scrapes and the admin API.
+    case admin
+
+    public var description: String {
+        switch self {
+        case .tenant(let id): "tenant \(id)"
+        case .unauthenticated: "unauthenticated"
+        case .admin: "admin"
+        }
+    }
+}
+
+/// One payer's running totals since the process started. Only ever increased, so the ledger
+/// takes exact differences between two readings.
+///
+/// Two sources add up to its ``usage``: what was *measured* on its requests (the CPU of their
+/// jobs, the backend CPU of their transactions) and its *share* of the CPU no job could be
+/// credited with while its requests were being served (see ``CostAttribution``).
 public final class TenantAccount: Sendable {
-    public let tenant: UUID
+    public let payer: Payer
     let appCPU = Atomic<Int64>(0)
     let databaseCPU = Atomic<Int64>(0)
     let requests = Atomic<Int64>(0)
+    let sharedAppCPU = Atomic<Int64>(0)
+    let sharedDatabaseCPU = Atomic<Int64>(0)
 
-    init(tenant: UUID) {
-        self.tenant = tenant
+    init(payer: Payer) {
+        self.payer = payer
     }
 
-    /// The totals now.
+    /// The tenant, for a tenant's account.
+    public var tenant: UUID? {
+        if case .tenant(let id) = payer { return id }
+        return nil
+    }
+
+    /// The totals now: measured plus shared.
     public var usage: Usage {
+        let measured = self.measured
+        return Usage(
+            appCPUNanoseconds: measured.appCPUNanoseconds + sharedAppCPU.load(ordering: .relaxed),
+            databaseCPUNanoseconds: measured.databaseCPUNanoseconds + sharedDatabaseCPU.load(ordering: .relaxed),
+            requests: measured.requests
+        )
+    }
+
+    /// What was measured on this payer's requests, without shares.
+    var measured: Usage {
         Usage(
             appCPUNanoseconds: appCPU.load(ordering: .relaxed),
             databaseCPUNanoseconds: databaseCPU.load(ordering: .relaxed),
             requests: requests.load(ordering: .relaxed)
         )
+    }
+
+    func add(_ usage: Usage) {
+        if usage.appCPUNanoseconds != 0 { appCPU.add(usage.appCPUNanoseconds, ordering: .relaxed) }
+        if usage.databaseCPUNanoseconds != 0 { databaseCPU.add(usage.databaseCPUNanoseconds, ordering: .relaxed) }
+        if usage.requests != 0 { requests.add(usage.requests, ordering: .relaxed) }
     }
 }
 

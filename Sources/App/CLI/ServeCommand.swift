@@ -65,6 +65,13 @@ struct ServeCommand: AsyncParsableCommand {
 func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: TelemetryService? = nil) async throws {
     let adminToken = try AdminToken.resolve(configuration: configuration, logger: logger)
     let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
+    let lease: InstanceLease
+    do {
+        lease = try await InstanceLease.acquire(instance: configuration.telemetry.instance, endpoint: prepared.endpoint, logger: logger)
+    } catch {
+        await prepared.embedded?.release()
+        throw error
+    }
     let client = PostgresClient(
         configuration: prepared.endpoint.clientConfiguration(maxConnections: configuration.databaseMaxConnections),
         backgroundLogger: logger
@@ -118,11 +125,12 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     )
 
     // Services stop in reverse order: the listeners first, then the usage flusher, the cost ledger
-    // (its last interval closed and written), the pool, the embedded cluster, and last the log
-    // pipeline, which flushes what the others logged.
+    // (its last interval closed and written), the pool, the instance lease, the embedded cluster,
+    // and last the log pipeline, which flushes what the others logged.
     var serviceList: [any Service] = telemetry.map { [$0] } ?? []
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
+        lease,
         client,
         makeCostLedgerService(services: services, logger: logger),
         UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),

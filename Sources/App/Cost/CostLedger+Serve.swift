@@ -13,7 +13,7 @@ func makeCostMeter(configuration: RunwayConfiguration) throws -> CostMeter {
 /// and CPU by kind) are what `/metrics` exports.
 func makeCostLedgerService(services: RunwayServices, logger: Logger) -> CostLedgerService<ContinuousClock> {
     CostLedgerService(
-        collector: LedgerCollector(meter: services.meter),
+        collector: LedgerCollector(meter: services.meter, sharesUnmeasuredCPU: true),
         store: PostgresLedgerStore(database: services.database, logger: logger),
         clock: ContinuousClock(),
         logger: logger

@@ -6,8 +6,10 @@ import PostgresNIO
 /// query behind `runway cost report` and the admin API's CSV export, so both give the same numbers.
 struct CostReport: Codable, Sendable, Equatable {
     struct Line: Codable, Sendable, Equatable {
-        /// `tenant`, `overhead` or `idle`.
+        /// `tenant`, `unauthenticated`, `overhead` or `idle`.
         var kind: String
+        /// What an overhead line is made of (`admin`, `background`); nil on the other lines.
+        var item: String? = nil
         var tenantID: UUID?
         /// Nil for a deleted tenant (its history stays).
         var tenantName: String?
@@ -19,7 +21,7 @@ struct CostReport: Codable, Sendable, Equatable {
         var costMicros: Int64
 
         enum CodingKeys: String, CodingKey {
-            case kind
+            case kind, item
             case tenantID = "tenant_id"
             case tenantName = "tenant_name"
             case plan, requests
@@ -51,29 +53,30 @@ struct CostReport: Codable, Sendable, Equatable {
     var totalMicros: Int64 { lines.reduce(0) { $0 + $1.costMicros } }
 
     /// The ledger's rows with `from ≤ interval start < to`, one line per tenant (largest cost
-    /// first), then overhead, then idle.
+    /// first), then the unauthenticated requests, the overhead items, then idle.
     static func load(database: Database, from: Date, to: Date, logger: Logger) async throws -> CostReport {
         let rows = try await database.query(
             """
-            SELECT l.kind, NULLIF(l.tenant_id, '00000000-0000-0000-0000-000000000000'), t.name, t.plan,
+            SELECT l.kind, NULLIF(l.item, ''), NULLIF(l.tenant_id, '00000000-0000-0000-0000-000000000000'), t.name, t.plan,
                    sum(l.requests)::bigint, sum(l.app_cpu_ns)::bigint, sum(l.db_cpu_ns)::bigint, sum(l.cpu_ns)::bigint,
                    sum(l.cost_micros)::bigint, bool_and(l.db_metered)
             FROM cost_ledger l LEFT JOIN tenants t ON t.id = l.tenant_id
             WHERE l.interval_start >= \(from) AND l.interval_start < \(to)
-            GROUP BY 1, 2, 3, 4
-            ORDER BY CASE l.kind WHEN 'tenant' THEN 0 WHEN 'overhead' THEN 1 ELSE 2 END, 9 DESC, 2
+            GROUP BY 1, 2, 3, 4, 5
+            ORDER BY CASE l.kind WHEN 'tenant' THEN 0 WHEN 'unauthenticated' THEN 1 WHEN 'overhead' THEN 2 ELSE 3 END, 10 DESC, 3, 2
             """,
             logger: logger
         )
         var lines: [Line] = []
         var metered = true
         for row in rows {
-            let (kind, tenant, name, plan, requests, app, db, cpu, cost, dbMetered) = try row.decode(
-                (String, UUID?, String?, String?, Int64, Int64, Int64, Int64, Int64, Bool).self
+            let (kind, item, tenant, name, plan, requests, app, db, cpu, cost, dbMetered) = try row.decode(
+                (String, String?, UUID?, String?, String?, Int64, Int64, Int64, Int64, Int64, Bool).self
             )
             lines.append(
                 Line(
                     kind: kind,
+                    item: item,
                     tenantID: tenant,
                     tenantName: name,
                     plan: plan,
@@ -115,7 +118,8 @@ struct CostReport: Codable, Sendable, Equatable {
         return line
     }
 
-    static let csvHeader = "kind,tenant_id,tenant_name,plan,requests,app_cpu_ns,db_cpu_ns,cpu_ns,cost_micros,cost_per_1k_requests_micros"
+    static let csvHeader =
+        "kind,tenant_id,tenant_name,plan,requests,app_cpu_ns,db_cpu_ns,cpu_ns,cost_micros,cost_per_1k_requests_micros,item"
 
     /// RFC 4180 CSV, one line per row of the report and a `total` line.
     var csv: String {
@@ -124,11 +128,11 @@ struct CostReport: Codable, Sendable, Equatable {
             let fields = [
                 line.kind, line.tenantID?.uuidString.lowercased() ?? "", line.tenantName ?? "", line.plan ?? "", "\(line.requests)",
                 "\(line.appCPUNanoseconds)", "\(line.databaseCPUNanoseconds)", "\(line.cpuNanoseconds)", "\(line.costMicros)",
-                line.costPerThousandRequests ?? "",
+                line.costPerThousandRequests ?? "", line.item ?? "",
             ]
             text += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
         }
-        text += "total,,,,,,,,\(totalMicros),\r\n"
+        text += "total,,,,,,,,\(totalMicros),,\r\n"
         return text
     }
 
@@ -137,7 +141,8 @@ struct CostReport: Codable, Sendable, Equatable {
         let header = ["KIND", "TENANT", "PLAN", "REQUESTS", "APP CPU s", "DB CPU s", "COST $", "$ / 1k REQ"]
         var rows = lines.map { line -> [String] in
             [
-                line.kind, line.tenantName ?? line.tenantID?.uuidString.lowercased() ?? "-", line.plan ?? "-", "\(line.requests)",
+                line.item.map { "\(line.kind) (\($0))" } ?? line.kind, line.tenantName ?? line.tenantID?.uuidString.lowercased() ?? "-",
+                line.plan ?? "-", "\(line.requests)",
                 Self.seconds(line.appCPUNanoseconds), Self.seconds(line.databaseCPUNanoseconds), Self.dollars(line.costMicros),
                 line.requests > 0 ? String(format: "%.6f", Double(line.costMicros) * 1000 / Double(line.requests) / 1e6) : "-",
             ]

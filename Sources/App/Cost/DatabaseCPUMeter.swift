@@ -59,6 +59,10 @@ final class DatabaseCPUMeter: Sendable {
             let visible = BackendCPU.probe(pid: pid, procRoot: procRoot)
             state.enabled = visible.visible
             meter.setDatabaseMetering(DatabaseMetering(enabled: visible.visible, reason: visible.reason))
+            // The backend's parent is the postmaster: the whole cluster's CPU is read from there.
+            if visible.visible, let postmaster = DatabaseClusterCPU.parent(of: pid, procRoot: procRoot) {
+                meter.databaseCluster.attach(postmaster: postmaster, procRoot: procRoot)
+            }
             return (visible.visible, true)
         }
         if decision.1 {

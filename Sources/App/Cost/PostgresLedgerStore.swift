@@ -18,6 +18,7 @@ struct PostgresLedgerStore: LedgerStore {
         let starts = rows.map(\.intervalStart)
         let ends = rows.map(\.intervalEnd)
         let kinds = rows.map(\.kind.rawValue)
+        let items = rows.map(\.item.rawValue)
         let tenants = rows.map { $0.tenant ?? Self.noTenant }
         let app = rows.map(\.appCPUNanoseconds)
         let db = rows.map(\.databaseCPUNanoseconds)
@@ -32,13 +33,13 @@ struct PostgresLedgerStore: LedgerStore {
         try await database.query(
             """
             INSERT INTO cost_ledger (instance, boot, start_ns, end_ns, interval_start, kind, tenant_id, app_cpu_ns, db_cpu_ns,
-                                     cpu_ns, requests, cost_micros, price_version, instance_type, vcpus, db_metered, over_capacity)
-            SELECT i, b, s, e, timestamptz 'epoch' + (s / 1000) * interval '1 microsecond', k, t, a, d, c, r, m, v, it, vc, dm, oc
+                                     cpu_ns, requests, cost_micros, price_version, instance_type, vcpus, db_metered, over_capacity, item)
+            SELECT i, b, s, e, timestamptz 'epoch' + (s / 1000) * interval '1 microsecond', k, t, a, d, c, r, m, v, it, vc, dm, oc, n
             FROM unnest(\(instances)::text[], \(boots)::uuid[], \(starts)::bigint[], \(ends)::bigint[], \(kinds)::text[],
                         \(tenants)::uuid[], \(app)::bigint[], \(db)::bigint[], \(cpu)::bigint[], \(requests)::bigint[],
                         \(costs)::bigint[], \(versions)::text[], \(types)::text[], \(vcpus)::integer[], \(metered)::boolean[],
-                        \(over)::boolean[])
-                 AS x (i, b, s, e, k, t, a, d, c, r, m, v, it, vc, dm, oc)
+                        \(over)::boolean[], \(items)::text[])
+                 AS x (i, b, s, e, k, t, a, d, c, r, m, v, it, vc, dm, oc, n)
             ON CONFLICT DO NOTHING
             """,
             logger: logger

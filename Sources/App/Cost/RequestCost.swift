@@ -1,8 +1,41 @@
 import CostMeter
 import Foundation
+import Hummingbird
 import Logging
 import PostgresNIO
 import TelemetryBootstrap
+
+/// Runs the whole request, from its first middleware on, on a metered executor of its own, so
+/// all of its CPU is measured — authentication, rate limiting, refusals and the access line
+/// included — and bills it to whoever ``RequestFacts/bill(_:)`` names, else to `defaultPayer`
+/// (`unauthenticated` on the public listener, `admin` on the admin one). Outermost.
+struct RequestMeteringMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let meter: CostMeter
+    let defaultPayer: Payer
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let executor = meter.requestExecutor()
+        context.facts.metering = (meter, executor)
+        return try await meter.run(on: executor, defaultPayer: defaultPayer) { try await next(request, context) }
+    }
+}
+
+extension RequestFacts {
+    /// Bills the request to `payer` (the first call wins).
+    func bill(_ payer: Payer) {
+        guard let (meter, executor) = metering else { return }
+        executor.bill(meter.account(for: payer))
+    }
+
+    /// The request's CPU so far and its cost (what the calling thread used so far included).
+    var cost: RequestCost? {
+        guard let (meter, executor) = metering else { return nil }
+        MeteringPool.settleCurrentThread()
+        let usage = executor.usage
+        return RequestCost(usage: usage, costMicros: meter.estimatedCostMicros(usage))
+    }
+}
 
 /// One request's CPU and cost, for its access log line (and its server span).
 struct RequestCost: Sendable, Equatable {
@@ -14,13 +47,6 @@ struct RequestCost: Sendable, Equatable {
         metadata["app_cpu_ns"] = "\(usage.appCPUNanoseconds)"
         metadata["db_cpu_ns"] = "\(usage.databaseCPUNanoseconds)"
         metadata["cost_microusd"] = "\(String(format: "%.6f", costMicros))"
-    }
-}
-
-extension RequestFacts {
-    func recordCost(of executor: MeteredExecutor, meter: CostMeter) {
-        let usage = executor.usage
-        cost = RequestCost(usage: usage, costMicros: meter.estimatedCostMicros(usage))
     }
 }
 

@@ -48,15 +48,21 @@ struct RunwayServices: Sendable {
 func buildPublicRouter<C: Clock>(services: RunwayServices, rateLimiter: RateLimiter<C>) -> Router<AppRequestContext>
 where C.Duration == Duration {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestMeteringMiddleware(meter: services.meter, defaultPayer: .unauthenticated))
     router.add(middleware: RequestTelemetryMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
     router.add(middleware: ProblemMiddleware())
-    router.get("healthz") { _, _ in Response.json(ByteBuffer(string: #"{"status":"ok"}"#)) }
+    // Probes are the platform's own requests: on the admin overhead item, not the unauthenticated row.
+    router.get("healthz") { _, context in
+        context.facts.bill(.admin)
+        return Response.json(ByteBuffer(string: #"{"status":"ok"}"#))
+    }
     router.get("readyz") { _, context in
+        context.facts.bill(.admin)
         guard await services.database.isReachable(logger: context.logger) else { throw Problem.unavailable }
         return Response.json(ByteBuffer(string: #"{"status":"ready"}"#))
     }
     let v1 = router.group("v1").add(
-        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage, meter: services.meter)
+        middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage)
     )
     PublicRoutes(documents: services.documents, usage: services.usage, maxDocumentBytes: services.maxDocumentBytes).add(to: v1)
     return router
@@ -65,6 +71,7 @@ where C.Duration == Duration {
 /// The admin listener's router: `/metrics` for Prometheus, and `/admin/v1` behind the admin token.
 func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
+    router.add(middleware: RequestMeteringMiddleware(meter: services.meter, defaultPayer: .admin))
     router.add(middleware: RequestTelemetryMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
     router.add(middleware: ProblemMiddleware())
     router.get("metrics") { _, _ in

@@ -3,19 +3,18 @@ import Foundation
 import Hummingbird
 import Logging
 
-/// Authenticates the tenant from `Authorization: Bearer rw_…`, applies its plan's rate limit,
-/// and counts the request in its usage, whatever the outcome.
+/// Authenticates the tenant from `Authorization: Bearer rw_…`, bills the request to it (refused
+/// or not), applies its plan's rate limit, and counts the request in its usage, whatever the
+/// outcome.
 struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
     typealias Context = AppRequestContext
 
     let tenants: TenantStore
     let rateLimiter: RateLimiter<C>
     let usage: UsageRecorder
-    /// Runs the rest of the request on the tenant's metering executor.
-    let meter: CostMeter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let tenant = try await authenticate(request, logger: context.logger)
+        let tenant = try await authenticate(request, context: context)
         var context = context
         context.tenant = tenant
         context.facts.tenant = tenant.id
@@ -25,9 +24,7 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
                 let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18).rounded(.up)))
                 throw Problem.rateLimited(retryAfterSeconds: seconds)
             }
-            let executor = meter.executor(for: tenant.id)
-            defer { context.facts.recordCost(of: executor, meter: meter) }
-            let response = try await meter.run(on: executor) { try await next(request, context) }
+            let response = try await next(request, context)
             usage.record(tenant: tenant.id, status: response.status)
             return response
         } catch {
@@ -39,15 +36,25 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
         }
     }
 
-    private func authenticate(_ request: Request, logger: Logger) async throws -> AuthenticatedTenant {
+    /// The request's tenant, billed from here on; a refusal (401) is billed to the tenant its key
+    /// id names, when it names one.
+    private func authenticate(_ request: Request, context: Context) async throws -> AuthenticatedTenant {
         guard let header = request.headers[.authorization] else {
             throw Problem.unauthorized("send Authorization: Bearer <api key>")
         }
         guard let token = bearerToken(header), let key = APIKey(parsing: token) else {
             throw Problem.unauthorized("the Authorization header is not a Runway API key (Bearer rw_…)")
         }
-        guard let tenant = try await tenants.authenticate(key, logger: logger) else { throw Problem.unknownKey }
-        return tenant
+        switch try await tenants.check(key, logger: context.logger) {
+        case .valid(let tenant):
+            context.facts.bill(.tenant(tenant.id))
+            return tenant
+        case .wrongSecret(let tenant):
+            context.facts.bill(.tenant(tenant))
+            throw Problem.unknownKey
+        case .unknown:
+            throw Problem.unknownKey
+        }
     }
 }
 

@@ -25,12 +25,13 @@ final class KeyCache: Sendable {
         self.capacity = capacity
     }
 
-    /// The cached tenant of the key with id `keyID` and SHA-256 `hash`; nil when it is not cached,
-    /// has expired, or the hash differs (then the caller looks it up, and PostgreSQL decides).
-    func tenant(keyID: String, hash: [UInt8], now: ContinuousClock.Instant = .now) -> AuthenticatedTenant? {
+    /// What the cache knows of the key with id `keyID` and SHA-256 `hash`: nil when it is not
+    /// cached or has expired (then the caller looks it up, and PostgreSQL decides). A cached key id
+    /// with another hash is a wrong secret: key ids are never reused, so no look-up can change that.
+    func check(keyID: String, hash: [UInt8], now: ContinuousClock.Instant = .now) -> KeyCheck? {
         entries.withLock { entries in
-            guard let entry = entries[keyID], entry.expires > now, constantTimeEquals(entry.hash, hash) else { return nil }
-            return entry.tenant
+            guard let entry = entries[keyID], entry.expires > now else { return nil }
+            return constantTimeEquals(entry.hash, hash) ? .valid(entry.tenant) : .wrongSecret(tenant: entry.tenant.id)
         }
     }
 

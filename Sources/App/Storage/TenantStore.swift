@@ -44,6 +44,15 @@ struct AuthenticatedTenant: Sendable, Equatable {
     var id: UUID { scope.tenant }
 }
 
+/// What an API key turned out to be.
+enum KeyCheck: Sendable, Equatable {
+    case valid(AuthenticatedTenant)
+    /// A live key id of `tenant` with the wrong secret: refused, and on that tenant's bill.
+    case wrongSecret(tenant: UUID)
+    /// No live key has this id.
+    case unknown
+}
+
 /// Platform data: plans, tenants and their keys. Used by the admin API, the CLI and auth.
 struct TenantStore: Sendable {
     let database: Database
@@ -56,19 +65,25 @@ struct TenantStore: Sendable {
         case unknownTenant
     }
 
-    /// The tenant holding `key`, or nil for an unknown, revoked or wrong key: from the cache when
-    /// this instance looked the key up lately, else from the database.
+    /// The tenant holding `key`, or nil for an unknown, revoked or wrong key.
     func authenticate(_ key: APIKey, logger: Logger) async throws -> AuthenticatedTenant? {
-        let hash = key.hash
-        if let tenant = keys.tenant(keyID: key.id, hash: hash) { return tenant }
-        let tenant = try await database.traced(.select("api_keys")) {
-            try await lookUp(key, hash: hash, logger: logger)
-        }
-        if let tenant { keys.store(tenant, keyID: key.id, hash: hash) }
-        return tenant
+        if case .valid(let tenant) = try await check(key, logger: logger) { return tenant }
+        return nil
     }
 
-    private func lookUp(_ key: APIKey, hash keyHash: [UInt8], logger: Logger) async throws -> AuthenticatedTenant? {
+    /// What `key` is: from the cache when this instance looked its id up lately, else from the
+    /// database.
+    func check(_ key: APIKey, logger: Logger) async throws -> KeyCheck {
+        let hash = key.hash
+        if let known = keys.check(keyID: key.id, hash: hash) { return known }
+        let check = try await database.traced(.select("api_keys")) {
+            try await lookUp(key, hash: hash, logger: logger)
+        }
+        if case .valid(let tenant) = check { keys.store(tenant, keyID: key.id, hash: hash) }
+        return check
+    }
+
+    private func lookUp(_ key: APIKey, hash keyHash: [UInt8], logger: Logger) async throws -> KeyCheck {
         let rows = try await database.query(
             """
             SELECT k.secret_hash, t.id, p.name, p.requests_per_second, p.burst
@@ -78,15 +93,17 @@ struct TenantStore: Sendable {
             logger: logger
         )
         for (hash, id, plan, rate, burst) in try rows.map({ try $0.decode((ByteBuffer, UUID, String, Int, Int).self) }) {
-            guard constantTimeEquals(hash.readableBytesView, keyHash) else { return nil }
-            return AuthenticatedTenant(
-                scope: TenantScope(tenant: id, keyID: key.id, secretHash: keyHash),
-                plan: plan,
-                requestsPerSecond: rate,
-                burst: burst
+            guard constantTimeEquals(hash.readableBytesView, keyHash) else { return .wrongSecret(tenant: id) }
+            return .valid(
+                AuthenticatedTenant(
+                    scope: TenantScope(tenant: id, keyID: key.id, secretHash: keyHash),
+                    plan: plan,
+                    requestsPerSecond: rate,
+                    burst: burst
+                )
             )
         }
-        return nil
+        return .unknown
     }
 
     /// Creates a tenant on `plan` and its first key, which is returned once and never stored.

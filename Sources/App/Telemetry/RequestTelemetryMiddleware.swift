@@ -12,8 +12,8 @@ import Tracing
 final class RequestFacts: @unchecked Sendable {
     // Only the request's own task touches it, one middleware after another.
     var tenant: UUID?
-    /// The request's CPU (app, database) and its cost, from the cost meter.
-    var cost: RequestCost?
+    /// The request's metered executor, set by ``RequestMeteringMiddleware``.
+    var metering: (meter: CostMeter, executor: MeteredExecutor)?
 }
 
 /// Observes every request once, from the outside: the server span (continuing a W3C
@@ -49,6 +49,7 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         // Each read of `context.id` renders it from the logger's metadata: read it once.
         let requestID = context.id
         let tenant = context.facts.tenant?.uuidString
+        let cost = context.facts.cost
         span.operationName = "\(method) \(route)"
         span.updateAttributes { attributes in
             attributes["http.request.method"] = method
@@ -58,7 +59,7 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
             attributes["http.response.body.size"] = response.body.contentLength
             attributes["runway.request.id"] = requestID
             attributes["runway.tenant.id"] = tenant
-            if let cost = context.facts.cost {
+            if let cost {
                 attributes["runway.cpu.app_ns"] = Int(clamping: cost.usage.appCPUNanoseconds)
                 attributes["runway.cpu.db_ns"] = Int(clamping: cost.usage.databaseCPUNanoseconds)
                 attributes["runway.cost.microusd"] = cost.costMicros
@@ -76,7 +77,7 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
             "request_id": .string(requestID),
         ]
         if let tenant { metadata["tenant"] = .string(tenant) }
-        context.facts.cost?.addMetadata(to: &metadata)
+        cost?.addMetadata(to: &metadata)
         ServiceContext.$current.withValue(spanContext) { context.logger.info("request", metadata: metadata) }
         return response
     }
