@@ -107,8 +107,8 @@ def boots():
 
 
 def intervals(boot):
-    """(start_ns, end_ns) of the boot's intervals: every interval has an overhead row."""
-    return [(int(a), int(b)) for a, b in sql(f"SELECT start_ns, end_ns FROM cost_ledger WHERE boot = '{boot}' AND kind = 'overhead' ORDER BY start_ns")]
+    """(start_ns, end_ns) of the boot's intervals: every interval has one idle row."""
+    return [(int(a), int(b)) for a, b in sql(f"SELECT start_ns, end_ns FROM cost_ledger WHERE boot = '{boot}' AND kind = 'idle' ORDER BY start_ns")]
 
 
 def tenant_requests(boot):
@@ -186,12 +186,12 @@ def main():
         gaps = [(a, b) for (_, a), (b, _) in zip(spans, spans[1:]) if a != b]
         assert not gaps, f"the {name} boot's intervals are not back to back: {gaps[:3]}"
     assert killed[-1][1] <= graceful[0][0], "the boots' intervals overlap"
-    duplicates = sql("SELECT count(*) - count(DISTINCT (instance, boot, start_ns, kind, tenant_id)) FROM cost_ledger")
+    duplicates = sql("SELECT count(*) - count(DISTINCT (instance, boot, start_ns, kind, tenant_id, item)) FROM cost_ledger")
     assert duplicates == [["0"]], duplicates
     assert tenant_requests(order[0]) <= served_first, (tenant_requests(order[0]), served_first)
     counted = tenant_requests(order[1])
     assert counted == served_second + failed_during_outage or counted == served_second, (counted, served_second, failed_during_outage)
-    outage_rows = sql(f"SELECT count(*) FROM cost_ledger WHERE boot = '{order[1]}' AND kind = 'overhead'")
+    outage_rows = sql(f"SELECT count(*) FROM cost_ledger WHERE boot = '{order[1]}' AND kind = 'idle'")
     lost_ms = (graceful[0][0] - killed[-1][1]) / 1e6
     log(f"ledger: crashed boot {len(killed)} intervals ({tenant_requests(order[0])} of {served_first} requests flushed, "
         f"a {lost_ms:.0f} ms gap before the second boot, which includes its start-up); second boot "
