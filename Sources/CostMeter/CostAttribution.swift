@@ -71,14 +71,14 @@ public final class CostAttribution: Sendable {
         return state.withLock { state -> Tick in
             let elapsed = wall - state.wall
             guard elapsed > 0 else { return Tick() }
-            var payers: [(TenantAccount, Int64)] = []
+            var payers: [(TenantAccount, Usage)] = []
             var measured = Usage()
             for account in accounts {
                 let now = account.measured
                 let delta = now - (state.measured[account.payer] ?? Usage())
                 state.measured[account.payer] = now
                 measured = measured + delta
-                if delta.requests > 0 { payers.append((account, delta.requests)) }
+                if delta.requests > 0 { payers.append((account, delta)) }
             }
             var tick = Tick(requests: measured.requests)
             let app = Self.residual(
@@ -108,7 +108,7 @@ public final class CostAttribution: Sendable {
             state.previousTickIdle = false
             // Payers in a fixed order, so the largest remainder's ties fall the same way each run.
             payers.sort { $0.0.payer.description < $1.0.payer.description }
-            let weights = payers.map(\.1)
+            let weights = payers.map(\.1.requests)
             tick.sharedApp = max(0, app - Int64(((state.backgroundApp ?? 0) * Double(elapsed)).rounded()))
             for (share, payer) in zip(LargestRemainder.allocate(tick.sharedApp, weights: weights), payers) where share > 0 {
                 payer.0.sharedAppCPU.add(share, ordering: .relaxed)

@@ -67,9 +67,9 @@ public final class CostMeter: Sendable {
         _ body: () async throws -> Result
     ) async throws -> Result {
         defer { executor.finish(defaultPayer: account(for: defaultPayer)) }
-        guard configuration.metersRequests else { return try await body() }
-        return try await withTaskExecutorPreference(executor) {
-            try await MeteredExecutor.$current.withValue(executor) {
+        return try await MeteredExecutor.$current.withValue(executor) {
+            guard configuration.metersRequests else { return try await body() }
+            return try await withTaskExecutorPreference(executor) {
                 defer { MeteringPool.settleCurrentThread() }
                 return try await body()
             }

@@ -16,7 +16,7 @@ import Synchronization
 public final class MeteredExecutor: TaskExecutor, Sendable {
     let pool: MeteringPool
     /// False for the pool's ``MeteringPool/platformExecutor``: its jobs are nobody's.
-    private let billed: Bool
+    let billed: Bool
     private let payer: Mutex<TenantAccount?>
     /// This request's CPU, for its log line and span.
     private let appCPU = Atomic<Int64>(0)

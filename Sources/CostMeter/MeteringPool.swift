@@ -74,11 +74,12 @@ public final class MeteringPool: Sendable {
         }
     }
 
-    /// An executor on these threads whose jobs are credited to no tenant (so their CPU is platform
-    /// overhead). Run the server under it (`withTaskExecutorPreference`) so that a request's work
-    /// before and after its tenant's executor stays on the pool: moving to the tenant's executor
-    /// and back is then a hand-off from a worker to itself (see ``submit(_:to:)``), not a wake-up
-    /// of another thread.
+    /// An executor on these threads whose jobs are credited to nobody. Run the server under it
+    /// (`withTaskExecutorPreference`) so that a connection's work between requests stays on the
+    /// pool and the event loops: moving to a request's executor and back is then a hand-off on the
+    /// same thread (see ``submit(_:to:)``), not a wake-up of another. On an event loop its jobs'
+    /// CPU passes to the next metered job there (the request the connection is starting); on a
+    /// pool worker it is left for ``CostAttribution`` to share, or as background overhead.
     public var platformExecutor: MeteredExecutor {
         MeteredExecutor(account: nil, pool: self, billed: false)
     }
@@ -92,7 +93,8 @@ public final class MeteringPool: Sendable {
     /// A job submitted on one of SwiftNIO's event loop threads (a continuation resumed by a read,
     /// or by a database answer) runs on that event loop, after the handler that resumed it: the
     /// request's code then runs where its I/O is, its writes to a channel of that loop happen at
-    /// once, and no thread is woken to take it. Its CPU is metered there as on a worker.
+    /// once, and no thread is woken to take it. Its CPU is metered there, with what the loop did
+    /// since its last metered job (see ``Worker/run(_:)``).
     ///
     /// A job submitted by one of this pool's own workers (an executor hop, a continuation, a child
     /// task) wakes nobody when it is the only one waiting: that worker takes it as soon as its

@@ -84,6 +84,21 @@ final class Worker: @unchecked Sendable {
             let start = CPUClock.thread()
             pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
             executor.credit(CPUClock.thread() - start)
+        case .cpuClockPerSwitch where eventLoop != nil:
+            // On an event loop, what the loop did since the last job (waking up, reading a socket,
+            // parsing a request, decoding a database answer) was for the request it is now
+            // resuming: the time from the end of the last billed job to the end of this one goes
+            // to this job's executor. Crediting it to the previous job's instead would bill one
+            // request's I/O to whichever request happened to run before it on that loop. Unbilled
+            // (platform) jobs — a connection task taking the next request off the wire before it
+            // moves to that request's executor — pass their time on to the next billed job.
+            owner = executor
+            pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
+            owner = nil
+            guard executor.billed else { return }
+            let now = CPUClock.thread()
+            executor.credit(now - lastCPU)
+            lastCPU = now
         default:
             if executor !== owner {
                 let now = CPUClock.thread()

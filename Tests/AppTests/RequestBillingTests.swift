@@ -1,5 +1,7 @@
 import Foundation
+import HTTPServerTesting
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
@@ -122,5 +124,34 @@ import Testing
         // Given back (as when the process ends): the next boot under that name takes it.
         let next = try await InstanceLease.acquire(instance: name, endpoint: endpoint, logger: TestDatabase.logger)
         await next.release()
+    }
+
+    @Test func theServerMetersEachRequestOnceFromItsHeadToItsResponse() async throws {
+        let app = try await TestApp()
+        let (tenant, key) = try await app.makeTenant()
+        let meter = app.services.meter
+        let served = Application(
+            router: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
+            server: .metered(by: meter, defaultPayer: .unauthenticated),
+            logger: TestDatabase.logger
+        )
+        try await withLoopbackServer(served) { port in
+            let listed = try await offCooperativePool {
+                try OversizedBodyTests.exchange(
+                    port: port,
+                    send: "GET /v1/collections HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\n\r\n"
+                )
+            }
+            #expect(listed.hasPrefix("HTTP/1.1 200"), "\(listed)")
+            let refused = try await offCooperativePool {
+                try OversizedBodyTests.exchange(port: port, send: "GET /v1/collections HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            }
+            #expect(refused.hasPrefix("HTTP/1.1 401"), "\(refused)")
+        }
+        // Counted once each (the server's executor, not a second one from the middleware), with
+        // the CPU of writing the response on the bill.
+        let usage = meter.account(for: tenant.id).usage
+        #expect(usage.requests == 1 && usage.appCPUNanoseconds > 0 && usage.databaseCPUNanoseconds > 0)
+        #expect(meter.account(for: .unauthenticated).usage.requests == 1)
     }
 }

@@ -58,16 +58,16 @@ def children(pid):
 
 
 def cpu_seconds(runway_pid, postmaster):
-    """CPU used so far by Runway and its whole PostgreSQL cluster (live and reaped backends)."""
+    """CPU used so far by Runway, and by its whole PostgreSQL cluster (live and reaped backends)."""
     fields = stat_fields(runway_pid)
-    total = int(fields[11]) + int(fields[12])
+    app = int(fields[11]) + int(fields[12])
     fields = stat_fields(postmaster)
-    total += sum(int(v) for v in fields[11:15])
+    database = sum(int(v) for v in fields[11:15])
     for child in children(postmaster):
         fields = stat_fields(child)
         if fields:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+            database += int(fields[11]) + int(fields[12])
+    return app / TICKS, database / TICKS
 
 
 class Client:
@@ -197,13 +197,16 @@ class Service:
 
 def measure(service, seconds, *loads):
     """Runs each (mix, rate) load on a thread of its own for `seconds`; returns the CPU used."""
-    before = service.cpu()
-    threads = [threading.Thread(target=run, args=(mix, seconds, rate)) for mix, rate in loads]
+    (app, database) = service.cpu()
+    threads = [threading.Thread(target=lambda mix, rate: run(mix, seconds, rate), args=load) for load in loads]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return service.cpu() - before
+    (app_after, database_after) = service.cpu()
+    names = " + ".join(mix.kind for mix, _ in loads) or "idle"
+    print(f"  {names}: app {app_after - app:.2f} s, database {database_after - database:.2f} s", file=sys.stderr)
+    return app_after - app + database_after - database
 
 
 def main():
@@ -241,14 +244,17 @@ def main():
         truth["heavy-alone"] = put + search - 2 * seconds * background
         truth["light-alone"] = get - seconds * background
         # Workload 2: each mix alone at its rate (the truth), then both at once (the ledger's test).
-        truth["heavy-mix"] = measure(service, seconds, (Mix("heavy", tenants["heavy-mix"][1], 5), args.heavy_rate)) - seconds * background
-        truth["light-mix"] = measure(service, seconds, (Mix("light", tenants["light-mix"][1], 6), args.light_rate)) - seconds * background
-        both = measure(
-            service,
-            seconds,
-            (Mix("heavy", tenants["heavy-both"][1], 7), args.heavy_rate),
-            (Mix("light", tenants["light-both"][1], 8), args.light_rate),
-        )
+        # The same request sequences (seeds) alone and at once. Truth per request alone, times the
+        # requests sent at once: a client that fell behind its rate is not counted against the ledger.
+        mixes = {name: Mix(name.split("-")[0], tenants[name][1], seed) for name, seed in
+                 (("heavy-mix", 5), ("light-mix", 6), ("heavy-both", 5), ("light-both", 6))}
+        for name, rate in (("heavy-mix", args.heavy_rate), ("light-mix", args.light_rate)):
+            truth[name] = measure(service, seconds, (mixes[name], rate)) - seconds * background
+        both = measure(service, seconds, (mixes["heavy-both"], args.heavy_rate), (mixes["light-both"], args.light_rate))
+        for name in ("heavy", "light"):
+            alone, together = mixes[f"{name}-mix"].count, mixes[f"{name}-both"].count
+            truth[f"{name}-both"] = truth[f"{name}-mix"] * together / alone
+            print(f"{name} mix: {alone} requests alone, {together} at once in {seconds:.0f} s", file=sys.stderr)
         time.sleep(4)  # the ledger closes an interval every second and writes it within one more
         report = service.admin_call("GET", "/admin/v1/cost/export?from=2000-01-01&to=2100-01-01")
     finally:
@@ -258,24 +264,41 @@ def main():
     overhead = {}
     for row in csv.DictReader(io.StringIO(report)):
         if row["kind"] == "tenant":
-            ledger[row["tenant_id"]] = int(row["cpu_ns"]) / 1e9
+            ledger[row["tenant_id"].lower()] = int(row["cpu_ns"]) / 1e9
+            print(f"  ledger {row['tenant_name']}: app {int(row['app_cpu_ns']) / 1e9:.2f} s, "
+                  f"database {int(row['db_cpu_ns']) / 1e9:.2f} s", file=sys.stderr)
         elif row["kind"] in ("overhead", "unauthenticated"):
             overhead[row["item"] or row["kind"]] = int(row["cpu_ns"]) / 1e9
-    billed = {name: ledger.get(tenant_id, 0.0) for name, (tenant_id, _) in tenants.items()}
+    billed = {name: ledger.get(tenant_id.lower(), 0.0) for name, (tenant_id, _) in tenants.items()}
 
     def shares(values):
         total = sum(values.values())
         return {k: 100 * v / total for k, v in values.items()}
 
-    figures = {"background_cpu_per_second": background, "workloads": []}
+    # Serving two tenants at once costs less than serving each alone (a busy server wakes up less
+    # often per request), so the standalone figures overstate the total. Each tenant's Shapley
+    # value — the mean of what it costs alone and what it adds to the other — splits exactly what
+    # the concurrent run used.
+    together = both - seconds * background
+    shapley = {
+        "heavy-both": (truth["heavy-both"] + together - truth["light-both"]) / 2,
+        "light-both": (truth["light-both"] + together - truth["heavy-both"]) / 2,
+    }
+    figures = {
+        "background_cpu_per_second": background,
+        "concurrent_cpu_s": together,
+        "standalone_sum_cpu_s": truth["heavy-both"] + truth["light-both"],
+        "workloads": [],
+    }
     rows = []
     for label, names, truths in (
         ("alone in turn", ("heavy-alone", "light-alone"), {n: truth[n] for n in ("heavy-alone", "light-alone")}),
-        ("concurrent mixes", ("heavy-both", "light-both"), {"heavy-both": truth["heavy-mix"], "light-both": truth["light-mix"]}),
+        ("at once, alone", ("heavy-both", "light-both"), {n: truth[n] for n in ("heavy-both", "light-both")}),
+        ("at once, Shapley", ("heavy-both", "light-both"), shapley),
     ):
         truth_shares = shares(truths)
         ledger_shares = shares({n: billed[n] for n in names})
-        caused = sum(truths.values()) if label == "alone in turn" else both - seconds * background
+        caused = sum(truths.values()) if label == "alone in turn" else together
         credited = 100 * sum(billed[n] for n in names) / caused
         workload = {"workload": label, "credited_percent": credited, "tenants": []}
         for name in names:
@@ -293,6 +316,8 @@ def main():
     print(f"{'workload':<17} {'tenant':<12} {'truth s':>9} {'ledger s':>10} {'truth':>9} {'ledger':>9} {'error pp':>8}")
     print("\n".join(rows))
     print(f"heavy / light (alone in turn): truth {ratio[0]:.2f}, ledger {ratio[1]:.2f}")
+    print(f"at once: {together:.3f} s of CPU, against {figures['standalone_sum_cpu_s']:.3f} s for the two mixes alone "
+          f"({100 * (figures['standalone_sum_cpu_s'] / together - 1):+.0f} %)")
     print("overhead and unauthenticated rows (CPU s, whole run): " + ", ".join(f"{k} {v:.3f}" for k, v in sorted(overhead.items())))
     if args.json:
         with open(args.json, "w") as f:

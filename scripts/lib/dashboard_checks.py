@@ -60,7 +60,7 @@ EXPECTED_COLUMNS = {
                                 "projected_margin_usd", "cost_per_1k_requests_usd"],
     "Cost per day: tenants, overhead, idle": ["time", "metric", "cost_usd"],
     "Cost per 1,000 requests": ["time", "metric", "cost_per_1k_requests_usd"],
-    "Instance cost per hour: tenants, overhead, idle": ["time", "tenants_usd", "overhead_usd", "idle_usd"],
+    "Instance cost per hour: tenants, unauthenticated, overhead, idle": ["time", "tenants_usd", "unauthenticated_usd", "overhead_usd", "idle_usd"],
     "Unmetered time per hour": ["time", "metric", "gap_seconds"],
     "Top tenants": ["tenant", "cost_usd"],
     "Margin against plan price (this month, projected)": ["tenant", "plan_price_usd", "projected_cost_usd", "projected_margin_usd"],

@@ -88,6 +88,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
 
     let publicApp = Application(
         router: buildPublicRouter(services: services, rateLimiter: RateLimiter()),
+        server: .metered(by: services.meter, defaultPayer: .unauthenticated),
         configuration: .init(
             address: .hostname(RunwayConfiguration.bindAddress(configuration.host), port: configuration.port),
             serverName: "runway"
@@ -110,6 +111,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     )
     let adminApp = Application(
         router: buildAdminRouter(services: services, adminToken: adminToken.value),
+        server: .metered(by: services.meter, defaultPayer: .admin),
         configuration: .init(
             address: .hostname(RunwayConfiguration.bindAddress(configuration.adminHost), port: configuration.adminPort),
             serverName: "runway-admin"
