@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PostgresNIO
+import ServiceContextModule
 import Telemetry
 import _ConnectionPoolModule
 
@@ -43,6 +44,11 @@ struct Problem: Error, HTTPResponseError, Equatable {
         if let requestID {
             body.writeString(#","request_id":"#)
             body.writeJSONString(requestID)
+        }
+        // The trace the request ran in (every request has one): what a tenant quotes to support.
+        if let traceID = ServiceContext.current?.spanContext?.traceID {
+            body.writeString(#","trace_id":"#)
+            body.writeJSONString(traceID.description)
         }
         body.writeString("}")
         var headers = self.headers

@@ -33,8 +33,20 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         let method = request.method.rawValue
         let span = tracer.startSpan(method, context: parent, ofKind: .server)
         defer { span.end() }
-        let spanContext = span.context
-        let response: Response
+        var spanContext = span.context
+        // Every request has a trace and span id, traced or not: its log lines, its problem body
+        // and its `traceresponse` header name them, so a support ticket leads to the trace (when
+        // one was kept) and always to the request's lines.
+        if spanContext.spanContext == nil {
+            var remote = parent.spanContext
+            if remote == nil, let header = request.headers[Self.traceparent],
+                let traceparent = W3CTraceContext.parseTraceparent(header)
+            {
+                remote = SpanContext(traceID: traceparent.traceID, spanID: traceparent.parentID, flags: traceparent.flags, isRemote: true)
+            }
+            spanContext.spanContext = .unrecorded(childOf: remote)
+        }
+        var response: Response
         do {
             response = try await ServiceContext.$current.withValue(spanContext) { try await next(request, context) }
         } catch {
@@ -66,6 +78,13 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
             }
         }
         if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
+        if let ids = spanContext.spanContext {
+            response.headers[Self.traceresponse] = W3CTraceContext.formatTraceparent(
+                traceID: ids.traceID,
+                spanID: ids.spanID,
+                flags: ids.flags
+            )
+        }
         metrics.record(method: method, route: route, status: status, duration: elapsed)
         // The access line's metadata is built only when the line will be written.
         guard context.logger.logLevel <= .info else { return response }
@@ -81,6 +100,10 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         ServiceContext.$current.withValue(spanContext) { context.logger.info("request", metadata: metadata) }
         return response
     }
+
+    static let traceparent = HTTPField.Name(W3CTraceContext.traceparentHeader)!
+    /// W3C Trace Context Level 2: the trace and the server span that answered.
+    static let traceresponse = HTTPField.Name("traceresponse")!
 
     /// `duration` in milliseconds with three decimals, rounded (`"12.345"`), without going
     /// through Foundation's `String(format:)`.
