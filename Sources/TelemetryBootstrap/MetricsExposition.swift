@@ -35,26 +35,69 @@ public final class MetricsExposition: Sendable {
 
     /// The Prometheus text exposition format (version 0.0.4).
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    /// OpenMetrics 1.0, with exemplars: what a Prometheus with exemplar storage asks for.
+    public static let openMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+    /// Whether a scraper's `Accept` header asks for OpenMetrics.
+    public static func prefersOpenMetrics(accept: String?) -> Bool {
+        accept?.contains("application/openmetrics-text") ?? false
+    }
 
     /// Adds series read at each scrape from a snapshot (totals kept elsewhere, such as cost).
     public func addCollector(_ collect: @escaping @Sendable (inout MetricsText) -> Void) {
         collectors.withLock { $0.append(collect) }
     }
 
-    /// Everything `/metrics` shows, rendered now.
-    public func render() -> [UInt8] {
+    /// Everything `/metrics` shows, rendered now: in the Prometheus text format, or in
+    /// OpenMetrics with exemplars.
+    public func render(openMetrics: Bool = false) -> [UInt8] {
         var text = MetricsText()
+        text.openMetrics = openMetrics
         text.bytes.reserveCapacity(64 << 10)
         registry.emit(into: &text.bytes)
         process.emit(into: &text)
         for collect in collectors.withLock({ $0 }) { collect(&text) }
-        return text.bytes
+        return openMetrics ? Self.openMetrics(fromPrometheus: text.bytes) : text.bytes
+    }
+
+    /// The same families in OpenMetrics: a counter's family is named without `_total` and its
+    /// samples with it, `untyped` is `unknown`, and the text ends with `# EOF`. Exemplars (after a
+    /// ` # `) pass through as written.
+    static func openMetrics(fromPrometheus bytes: [UInt8]) -> [UInt8] {
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true)
+        var counters = Set<Substring>()
+        for line in lines where line.hasPrefix("# TYPE ") && line.hasSuffix(" counter") {
+            counters.insert(line.dropFirst(7).dropLast(8))
+        }
+        func family(_ name: Substring) -> Substring { name.hasSuffix("_total") ? name.dropLast(6) : name }
+        var output = ""
+        output.reserveCapacity(bytes.count + 64)
+        for line in lines {
+            if line.hasPrefix("# TYPE ") || line.hasPrefix("# HELP ") {
+                let rest = line.dropFirst(7)
+                let name = rest.prefix { $0 != " " }
+                var tail = rest.dropFirst(name.count)
+                if tail == " untyped" { tail = " unknown" }
+                output += line.prefix(7) + (counters.contains(name) ? family(name) : name) + tail + "\n"
+                continue
+            }
+            let name = line.prefix { $0 != "{" && $0 != " " }
+            if counters.contains(name), !name.hasSuffix("_total") {
+                output += name + "_total" + line.dropFirst(name.count) + "\n"
+            } else {
+                output += line + "\n"
+            }
+        }
+        output += "# EOF\n"
+        return Array(output.utf8)
     }
 }
 
 /// Prometheus text format written by hand, for series read from snapshots at scrape time.
 public struct MetricsText: Sendable {
     public var bytes: [UInt8] = []
+    /// Rendering OpenMetrics: families that have exemplars write them.
+    public var openMetrics = false
 
     /// One metric family: its HELP and TYPE lines and a sample per label set.
     public mutating func family(_ name: String, type: String, help: String, samples: [(labels: String, value: Double)]) {

@@ -7,8 +7,9 @@
 #   2. a live Runway (embedded PostgreSQL, temporary folder, ports 0) pushes logs and spans to a
 #      local sink that rejects or refuses some pushes (so drops and retries are counted), under a
 #      light load with some 4xx;
-#   3. Debian's prometheus, with deploy/observability/prometheus.yml scraping it every second,
-#      evaluates every PromQL expression of service.json: each must return data;
+#   3. Debian's prometheus, with deploy/observability/prometheus.yml scraping it every second
+#      (OpenMetrics, exemplar storage on), evaluates every PromQL expression of service.json: each
+#      must return data; its exemplars of the latency histogram name traces the sink received;
 #   4. every SQL query of tenant-cost.json runs on that Runway's migrated schema as a login member
 #      of runway_finance and returns the declared columns.
 # Usage: scripts/lib/dashboard-checks.sh PATH_TO_RUNWAY  (from the repository root; needs the
@@ -60,7 +61,8 @@ log "dashboards and provisioning"
 promtool check config deploy/observability/prometheus.yml >/dev/null
 
 log "a local Loki/OTLP sink that rejects every 7th push and refuses every 5th (retryable)"
-python3 scripts/lib/telemetry_sink.py "$work/sink.port" "$work/sink.stats" --reject-every 7 --unavailable-every 5 &
+"$python" scripts/lib/telemetry_sink.py "$work/sink.port" "$work/sink.stats" --reject-every 7 --unavailable-every 5 \
+    --trace-ids "$work/trace-ids" &
 sink_pid=$!
 sink_port=$(await_output "$work/sink.port" 's|^\([0-9][0-9]*\)$|\1|p' "$sink_pid" "the sink")
 
@@ -85,7 +87,7 @@ config["global"]["scrape_interval"] = config["global"]["evaluation_interval"] = 
 job["static_configs"] = [{"targets": [sys.argv[3]]}]
 yaml.safe_dump(config, open(sys.argv[2], "w"))
 PY
-prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" \
+prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/prometheus" --enable-feature=exemplar-storage \
     --web.listen-address="127.0.0.1:$prometheus_port" --log.level=warn > "$work/prometheus.out" 2>&1 &
 prometheus_pid=$!
 
@@ -105,6 +107,7 @@ await_prometheus() {
 }
 await_prometheus
 "$python" "$checks" promql "http://127.0.0.1:$prometheus_port" 300
+"$python" "$checks" exemplars "http://127.0.0.1:$prometheus_port" "$work/trace-ids" 60
 
 log "finance SQL as a login member of runway_finance, on the live Runway's migrated schema"
 as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$data/run" -U postgres -d runway \

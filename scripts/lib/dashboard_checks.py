@@ -13,6 +13,9 @@ Usage (scripts/lib/dashboard-checks.sh runs these in order):
   dashboard_checks.py promql PROMETHEUS_URL MIN_REQUESTS
       waits until Prometheus has scraped enough, then every PromQL expression of service.json, with
       its variables substituted, must evaluate to a non-empty result with a number in it.
+  dashboard_checks.py exemplars PROMETHEUS_URL TRACE_IDS_FILE TIMEOUT_SECONDS
+      Prometheus holds trace_id exemplars of the latency histogram, each the trace id of spans the
+      collector stand-in received (its --trace-ids file).
   dashboard_checks.py sql SOCKET_DIR ROLE
       every SQL query of tenant-cost.json (panels and variables), with Grafana's macros and the
       variables substituted, runs as ROLE (a runway_finance member) and returns the declared columns.
@@ -150,7 +153,11 @@ def check_provisioning(sources):
     uids = set(sources)
     loki = sources.get("loki", {}).get("jsonData", {})
     tempo = sources.get("tempo", {}).get("jsonData", {})
+    prometheus = sources.get("prometheus", {}).get("jsonData", {})
     links = [("Loki derived field", f.get("datasourceUid")) for f in loki.get("derivedFields", [])]
+    links += [("Prometheus exemplar", d.get("datasourceUid")) for d in prometheus.get("exemplarTraceIdDestinations", [])]
+    if not any(d.get("name") == "trace_id" for d in prometheus.get("exemplarTraceIdDestinations", [])):
+        fail("provisioning: Prometheus has no exemplar destination for the trace_id exemplar label")
     links += [("Tempo traces-to-logs", tempo.get("tracesToLogsV2", {}).get("datasourceUid")),
               ("Tempo Loki search", tempo.get("lokiSearch", {}).get("datasourceUid"))]
     for what, uid in links:
@@ -170,6 +177,9 @@ def check_provisioning(sources):
                 fail(f"provisioning: {uid}.{key} has an unescaped Grafana variable (write $${{…}})")
 
     pod = yaml.safe_load((OBSERVABILITY / "observability-pod.yaml").read_text())
+    (prometheus_container,) = [c for c in pod["spec"]["containers"] if c["name"] == "prometheus"]
+    if "--enable-feature=exemplar-storage" not in prometheus_container.get("args", []):
+        fail("observability-pod.yaml: Prometheus runs without --enable-feature=exemplar-storage (no exemplars)")
     volumes = {v["name"]: v for v in pod["spec"]["volumes"]}
     for volume in volumes.values():
         host_path = volume.get("hostPath", {}).get("path")
@@ -205,6 +215,12 @@ def check_dashboard(name, dashboard, sources):
             fail(f"{where}: data source uid {ref.get('uid')!r} is not provisioned")
         elif source["type"] != ref.get("type"):
             fail(f"{where}: data source {ref['uid']} has type {ref.get('type')!r}, provisioned as {source['type']!r}")
+    for panel in all_panels(dashboard):
+        if panel.get("type") not in ("timeseries", "heatmap"):
+            continue
+        for target in panel.get("targets", []):
+            if "runway_http_request_duration_seconds_bucket" in target.get("expr", "") and not target.get("exemplar"):
+                fail(f"{name}: {panel['title']!r} plots the latency histogram without its exemplars (\"exemplar\": true)")
     defined = set(variables(dashboard)) | BUILTIN_VARIABLES
     texts = [t.get(k, "") for _, t in targets(dashboard) for k in ("expr", "rawSql", "query")]
     texts += [v.get("definition", "") for v in variables(dashboard).values()]
@@ -535,6 +551,30 @@ def promql(url, min_requests):
 
 # --- SQL against the migrated schema ---------------------------------------------------------
 
+def exemplars(url, trace_ids_file, timeout):
+    """Prometheus, with exemplar storage and scraping OpenMetrics, holds trace_id exemplars of the
+    latency histogram, and each names a trace whose spans the collector stand-in received."""
+    started = time.monotonic()
+    while True:
+        now = time.time()
+        answer = prometheus(url, "/api/v1/query_exemplars", query="runway_http_request_duration_seconds_bucket",
+                            start=now - 600, end=now)
+        ids = {e["labels"].get("trace_id") for series in answer.get("data", []) for e in series.get("exemplars", [])}
+        ids.discard(None)
+        received = set(open(trace_ids_file).read().split()) if os.path.exists(trace_ids_file) else set()
+        missing = ids - received
+        if ids and not missing:
+            finish(f"exemplars: {len(ids)} trace ids on the latency histogram, every one among the {len(received)} "
+                   f"traces the collector stand-in received, in {time.monotonic() - started:.1f} s")
+            return
+        if time.monotonic() - started > timeout:
+            fail(f"exemplars: {len(ids)} trace ids from Prometheus, {len(missing)} not received by the collector "
+                 f"(for example {sorted(missing)[:3]})" if ids else "exemplars: Prometheus holds none for the latency histogram")
+            finish("")
+            return
+        time.sleep(1)  # polling Prometheus's scrapes and the exporter's batches
+
+
 def psql(socket_dir, role, sql):
     """Runs `sql` as `role` over the embedded cluster's socket: (columns, rows) or raises."""
     command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", "-h", socket_dir, "-U", role, "-d", "runway", "-c", sql]
@@ -604,5 +644,7 @@ if __name__ == "__main__":
         promql(arguments[0], int(arguments[1]))
     elif command == "sql":
         sql(*arguments)
+    elif command == "exemplars":
+        exemplars(arguments[0], arguments[1], float(arguments[2]))
     else:
         sys.exit(__doc__)

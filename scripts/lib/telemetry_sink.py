@@ -2,6 +2,7 @@
 and counts what it received.
 
 Usage: python3 scripts/lib/telemetry_sink.py PORT_FILE STATS_FILE [--reject-every N] [--unavailable-every N]
+                                               [--trace-ids FILE]
 Listens on 127.0.0.1 (a free port, written to PORT_FILE) until SIGTERM, then writes
 "pushes=N bytes=N trace_requests=N spans=N non_push=N rejected=N unavailable=N" to STATS_FILE.
 
@@ -43,6 +44,13 @@ def answer_for(post_number):
     return None
 
 
+trace_ids_file = None
+
+
+def trace_ids(request):
+    return {span.trace_id.hex() for resource in request.resource_spans for scope in resource.scope_spans for span in scope.spans}
+
+
 def count_spans(body):
     request = ExportTraceServiceRequest()
     request.ParseFromString(body)
@@ -66,7 +74,13 @@ class Handler(BaseHTTPRequestHandler):
         traces = self.path == "/v1/traces" and protobuf
         spans = 0
         if traces and ExportTraceServiceRequest:
-            spans = count_spans(gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body)
+            raw = gzip.decompress(body) if self.headers.get("Content-Encoding") == "gzip" else body
+            spans = count_spans(raw)
+            if trace_ids_file:
+                request = ExportTraceServiceRequest()
+                request.ParseFromString(raw)
+                with lock, open(trace_ids_file, "a") as f:
+                    f.write("".join(f"{trace_id}\n" for trace_id in trace_ids(request)))
         with lock:
             posts += 1
             fault = answer_for(posts)
@@ -101,7 +115,10 @@ def main():
     parser.add_argument("stats_file")
     parser.add_argument("--reject-every", type=int, default=0)
     parser.add_argument("--unavailable-every", type=int, default=0)
+    parser.add_argument("--trace-ids", help="append the trace id of every span received to this file")
     args = parser.parse_args()
+    global trace_ids_file
+    trace_ids_file = args.trace_ids
     faults.update(reject_every=args.reject_every, unavailable_every=args.unavailable_every)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True

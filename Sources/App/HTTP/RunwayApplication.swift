@@ -38,7 +38,7 @@ struct RunwayServices: Sendable {
         self.usage = UsageRecorder(database: database, flushInterval: usageFlushInterval, logger: logger)
         self.maxDocumentBytes = maxDocumentBytes
         self.metrics = metrics
-        self.requestMetrics = RequestMetrics(factory: metrics.factory)
+        self.requestMetrics = RequestMetrics(metrics: metrics)
         metrics.addCollector { [meter] text in meter.snapshot.writeMetrics(into: &text) }
     }
 }
@@ -74,11 +74,13 @@ func buildAdminRouter(services: RunwayServices, adminToken: String) -> Router<Ap
     router.add(middleware: RequestMeteringMiddleware(meter: services.meter, defaultPayer: .admin))
     router.add(middleware: RequestTelemetryMiddleware(metrics: services.requestMetrics, tracer: services.database.tracer))
     router.add(middleware: ProblemMiddleware())
-    router.get("metrics") { _, _ in
-        Response(
+    // OpenMetrics (with the latency histogram's exemplars) for a scraper that asks for it.
+    router.get("metrics") { request, _ in
+        let openMetrics = MetricsExposition.prefersOpenMetrics(accept: request.headers[.accept])
+        return Response(
             status: .ok,
-            headers: [.contentType: MetricsExposition.contentType],
-            body: .init(byteBuffer: ByteBuffer(bytes: services.metrics.render()))
+            headers: [.contentType: openMetrics ? MetricsExposition.openMetricsContentType : MetricsExposition.contentType],
+            body: .init(byteBuffer: ByteBuffer(bytes: services.metrics.render(openMetrics: openMetrics)))
         )
     }
     let admin = router.group("admin/v1").add(middleware: AdminTokenMiddleware(token: adminToken))

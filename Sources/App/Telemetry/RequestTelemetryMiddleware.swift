@@ -6,6 +6,7 @@ import Hummingbird
 import Logging
 import Synchronization
 import Telemetry
+import TelemetryBootstrap
 import Tracing
 
 /// What inner middleware learns about a request that the access log line reports.
@@ -85,7 +86,15 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
                 flags: ids.flags
             )
         }
-        metrics.record(method: method, route: route, status: status, duration: elapsed)
+        // An exemplar only for a trace the tracer keeps: sampled, or an error (kept by the tail).
+        let kept = span.isRecording && (spanContext.spanContext?.isSampled == true || status >= 500)
+        metrics.record(
+            method: method,
+            route: route,
+            status: status,
+            duration: elapsed,
+            exemplar: kept ? spanContext.spanContext?.traceID : nil
+        )
         // The access line's metadata is built only when the line will be written.
         guard context.logger.logLevel <= .info else { return response }
         var metadata: Logger.Metadata = [
@@ -140,17 +149,26 @@ final class RequestMetrics: Sendable {
     private struct Series: Sendable {
         let requests: Counter
         let errors: Counter?
-        let duration: CoreMetrics.Timer
+        let duration: ExemplarHistogram.Series
     }
 
     private let factory: any MetricsFactory
     private let series = Mutex<[Key: Series]>([:])
+    /// `runway_http_request_duration_seconds`, with the trace of a kept request per bucket.
+    let duration = ExemplarHistogram(
+        name: "runway_http_request_duration_seconds",
+        help: "Request duration in seconds, by method, route template and status.",
+        buckets: MetricsExposition.latencyBuckets
+    )
 
-    init(factory: any MetricsFactory) {
-        self.factory = factory
+    init(metrics: MetricsExposition) {
+        self.factory = metrics.factory
+        metrics.addCollector { [duration] text in duration.write(into: &text) }
     }
 
-    func record(method: String, route: String, status: Int, duration: Duration) {
+    /// Counts one request; `exemplar` is its trace id when its trace is kept (sampled, or an
+    /// error the tracer keeps), so the latency panel can link to it.
+    func record(method: String, route: String, status: Int, duration: Duration, exemplar: TraceID? = nil) {
         let key = Key(method: method, route: route, status: status)
         let handles = series.withLock { series in
             if let existing = series[key] { return existing }
@@ -159,18 +177,20 @@ final class RequestMetrics: Sendable {
                 requests: Counter(label: "runway_http_requests_total", dimensions: dimensions, factory: factory),
                 errors: status >= 500
                     ? Counter(label: "runway_http_request_errors_total", dimensions: dimensions, factory: factory) : nil,
-                duration: CoreMetrics.Timer(
-                    label: "runway_http_request_duration_seconds",
-                    dimensions: dimensions,
-                    preferredDisplayUnit: .seconds,
-                    factory: factory
-                )
+                duration: self.duration.series(labels: dimensions.map { "\($0.0)=\"\(Self.escaped($0.1))\"" }.joined(separator: ","))
             )
             series[key] = made
             return made
         }
         handles.requests.increment()
         handles.errors?.increment()
-        handles.duration.recordNanoseconds(duration.nanoseconds)
+        self.duration.observe(duration, in: handles.duration, exemplar: exemplar)
+    }
+
+    /// A label value as the text format writes it: backslash, quote and newline escaped.
+    static func escaped(_ value: String) -> String {
+        guard value.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return value }
+        return value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }
