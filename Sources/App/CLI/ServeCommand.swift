@@ -83,7 +83,8 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         metrics: telemetry?.metrics ?? MetricsExposition(),
         logger: logger,
         meter: try makeCostMeter(configuration: configuration),
-        databaseTimeout: .milliseconds(configuration.databaseTimeoutMilliseconds)
+        databaseTimeout: .milliseconds(configuration.databaseTimeoutMilliseconds),
+        metricsExemplars: configuration.metricsExemplars
     )
 
     let publicApp = Application(

@@ -44,6 +44,9 @@ struct RunwayConfiguration: Sendable, Equatable {
     /// How often per-tenant request counts are written to the database. `RUNWAY_USAGE_FLUSH_SECONDS`,
     /// default 5.
     var usageFlushSeconds = 5
+    /// Whether the latency histogram keeps the trace id of a kept request per bucket (OpenMetrics
+    /// exemplars). `RUNWAY_METRICS_EXEMPLARS`, default 1.
+    var metricsExemplars = true
     /// Logs and metrics: log level, `env` and `instance` labels, Loki (`RUNWAY_LOG_LEVEL`,
     /// `RUNWAY_ENV`, `RUNWAY_INSTANCE`, `LOKI_*`, `RUNWAY_LOG_*`; see ``TelemetryConfiguration``).
     var telemetry = TelemetryConfiguration()
@@ -100,6 +103,7 @@ extension RunwayConfiguration {
             cost.flushSeconds = v
         }
         if let v = try environment.flag("RUNWAY_COST_METER") { cost.metersRequests = v }
+        if let v = try environment.flag("RUNWAY_METRICS_EXEMPLARS") { metricsExemplars = v }
         try telemetry.apply(environment: variables)
     }
 

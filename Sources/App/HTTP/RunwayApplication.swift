@@ -28,7 +28,8 @@ struct RunwayServices: Sendable {
         tracer: any Tracer = InstrumentationSystem.tracer,
         logger: Logger,
         meter: CostMeter = CostMeter(configuration: .init(instance: "local")),
-        databaseTimeout: Duration = .seconds(5)
+        databaseTimeout: Duration = .seconds(5),
+        metricsExemplars: Bool = true
     ) {
         let database = Database(client: client, tracer: tracer, backendCPU: DatabaseCPUMeter(meter: meter), timeout: databaseTimeout)
         self.meter = meter
@@ -38,7 +39,7 @@ struct RunwayServices: Sendable {
         self.usage = UsageRecorder(database: database, flushInterval: usageFlushInterval, logger: logger)
         self.maxDocumentBytes = maxDocumentBytes
         self.metrics = metrics
-        self.requestMetrics = RequestMetrics(metrics: metrics)
+        self.requestMetrics = RequestMetrics(metrics: metrics, exemplars: metricsExemplars)
         metrics.addCollector { [meter] text in meter.snapshot.writeMetrics(into: &text) }
     }
 }

@@ -161,8 +161,12 @@ final class RequestMetrics: Sendable {
         buckets: MetricsExposition.latencyBuckets
     )
 
-    init(metrics: MetricsExposition) {
+    /// False records no exemplars (`RUNWAY_METRICS_EXEMPLARS=0`).
+    let exemplars: Bool
+
+    init(metrics: MetricsExposition, exemplars: Bool = true) {
         self.factory = metrics.factory
+        self.exemplars = exemplars
         metrics.addCollector { [duration] text in duration.write(into: &text) }
     }
 
@@ -184,7 +188,7 @@ final class RequestMetrics: Sendable {
         }
         handles.requests.increment()
         handles.errors?.increment()
-        self.duration.observe(duration, in: handles.duration, exemplar: exemplar)
+        self.duration.observe(duration, in: handles.duration, exemplar: exemplars ? exemplar : nil)
     }
 
     /// A label value as the text format writes it: backslash, quote and newline escaped.
