@@ -10,7 +10,8 @@ import Testing
     /// The response with its request id removed, for comparing two responses.
     func shape(_ response: TestResponse) throws -> String {
         var object = (try? response.object) ?? [:]
-        object["request_id"] = nil
+        object["request_id"] = nil  // per request, like the trace id
+        object["trace_id"] = nil
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
         return "\(response.status.code) \(response.headers[.contentType] ?? "") \(String(decoding: data, as: UTF8.self))"
     }
