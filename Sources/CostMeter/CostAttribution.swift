@@ -71,7 +71,7 @@ public final class CostAttribution: Sendable {
         return state.withLock { state -> Tick in
             let elapsed = wall - state.wall
             guard elapsed > 0 else { return Tick() }
-            var payers: [(TenantAccount, Usage)] = []
+            var payers: [(CostAccount, Usage)] = []
             var measured = Usage()
             for account in accounts {
                 let now = account.measured

@@ -11,7 +11,10 @@ import Synchronization
 public final class CostMeter: Sendable {
     public let configuration: CostMeterConfiguration
     public let pool: MeteringPool
-    private let accounts = Mutex<[Payer: TenantAccount]>([:])
+    private let accounts = Mutex<[Payer: CostAccount]>([:])
+    // Every request without a tenant ends on one of these: kept at hand, not looked up.
+    private let unauthenticated = CostAccount(payer: .unauthenticated)
+    private let admin = CostAccount(payer: .admin)
     /// The co-located database cluster's CPU, once the database layer has found it.
     public let databaseCluster = DatabaseClusterCPU()
     private let database = Mutex(DatabaseMetering.unknown)
@@ -24,15 +27,20 @@ public final class CostMeter: Sendable {
     }
 
     /// The tenant's running totals (created on first use; kept for the life of the process).
-    public func account(for tenant: UUID) -> TenantAccount { account(for: .tenant(tenant)) }
+    public func account(for tenant: UUID) -> CostAccount { account(for: .tenant(tenant)) }
 
     /// The payer's running totals (created on first use; kept for the life of the process).
-    public func account(for payer: Payer) -> TenantAccount {
-        accounts.withLock { accounts in
-            if let account = accounts[payer] { return account }
-            let account = TenantAccount(payer: payer)
-            accounts[payer] = account
-            return account
+    public func account(for payer: Payer) -> CostAccount {
+        switch payer {
+        case .unauthenticated: return unauthenticated
+        case .admin: return admin
+        case .tenant:
+            return accounts.withLock { accounts in
+                if let account = accounts[payer] { return account }
+                let account = CostAccount(payer: payer)
+                accounts[payer] = account
+                return account
+            }
         }
     }
 
@@ -116,7 +124,7 @@ public final class CostMeter: Sendable {
     }
 
     /// Every payer's account: the tenants' and the others'.
-    func allAccounts() -> [TenantAccount] { accounts.withLock { Array($0.values) } }
+    func allAccounts() -> [CostAccount] { accounts.withLock { Array($0.values) } + [unauthenticated, admin] }
 
     /// Totals priced into the ledger so far, by kind (for metrics: no per-tenant series).
     public var snapshot: CostTotals { totals.withLock { $0 } }

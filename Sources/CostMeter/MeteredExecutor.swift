@@ -17,7 +17,7 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
     let pool: MeteringPool
     /// False for the pool's ``MeteringPool/platformExecutor``: its jobs are nobody's.
     let billed: Bool
-    private let payer: Mutex<TenantAccount?>
+    private let payer: Mutex<CostAccount?>
     /// This request's CPU, for its log line and span.
     private let appCPU = Atomic<Int64>(0)
     private let databaseCPU = Atomic<Int64>(0)
@@ -26,14 +26,14 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
     private let pendingDatabase = Atomic<Int64>(0)
     private let finished = Atomic<Bool>(false)
 
-    init(account: TenantAccount?, pool: MeteringPool, billed: Bool = true) {
+    init(account: CostAccount?, pool: MeteringPool, billed: Bool = true) {
         self.payer = Mutex(account)
         self.pool = pool
         self.billed = billed
     }
 
     /// Whose the request is, once known.
-    public var account: TenantAccount? { payer.withLock { $0 } }
+    public var account: CostAccount? { payer.withLock { $0 } }
 
     /// The tenant the request is billed to, if it is a tenant's.
     public var tenant: UUID? { account?.tenant }
@@ -43,7 +43,7 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
     }
 
     /// Names the request's payer. The first call wins: a request is one payer's.
-    public func bill(_ account: TenantAccount) {
+    public func bill(_ account: CostAccount) {
         payer.withLock { payer in
             if payer == nil { payer = account }
         }
@@ -51,7 +51,7 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
 
     /// Ends the request: counts it, and moves its CPU so far to its payer (`defaultPayer` when
     /// ``bill(_:)`` named none). Later credits go to the payer at once.
-    func finish(defaultPayer: TenantAccount) {
+    func finish(defaultPayer: CostAccount) {
         let account = payer.withLock { payer in
             if payer == nil { payer = defaultPayer }
             return payer!
@@ -78,7 +78,7 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
     }
 
     /// Moves what is pending to `account`: each nanosecond exactly once, whoever gets there first.
-    private func settle(into account: TenantAccount) {
+    private func settle(into account: CostAccount) {
         let app = pendingApp.exchange(0, ordering: .sequentiallyConsistent)
         let database = pendingDatabase.exchange(0, ordering: .sequentiallyConsistent)
         account.add(Usage(appCPUNanoseconds: app, databaseCPUNanoseconds: database))

@@ -26,7 +26,7 @@ public enum Payer: Hashable, Sendable, CustomStringConvertible {
 /// Two sources add up to its ``usage``: what was *measured* on its requests (the CPU of their
 /// jobs, the backend CPU of their transactions) and its *share* of the CPU no job could be
 /// credited with while its requests were being served (see ``CostAttribution``).
-public final class TenantAccount: Sendable {
+public final class CostAccount: Sendable {
     public let payer: Payer
     let appCPU = Atomic<Int64>(0)
     let databaseCPU = Atomic<Int64>(0)
