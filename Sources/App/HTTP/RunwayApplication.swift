@@ -19,6 +19,8 @@ struct RunwayServices: Sendable {
     let requestMetrics: RequestMetrics
     /// Per-tenant CPU and cost.
     let meter: CostMeter
+    /// `/readyz`'s answer, asked of the database at most once a second.
+    let readiness: Readiness<ContinuousClock>
 
     init(
         client: PostgresClient,
@@ -35,6 +37,7 @@ struct RunwayServices: Sendable {
         self.meter = meter
         self.database = database
         self.tenants = TenantStore(database: database)
+        self.readiness = Readiness(clock: ContinuousClock()) { await database.isReachable(logger: logger) }
         self.documents = DocumentStore(database: database)
         self.usage = UsageRecorder(database: database, flushInterval: usageFlushInterval, logger: logger)
         self.maxDocumentBytes = maxDocumentBytes
@@ -59,7 +62,7 @@ where C.Duration == Duration {
     }
     router.get("readyz") { _, context in
         context.facts.bill(.admin)
-        guard await services.database.isReachable(logger: context.logger) else { throw Problem.unavailable }
+        guard await services.readiness.isReady() else { throw Problem.unavailable }
         return Response.json(ByteBuffer(string: #"{"status":"ready"}"#))
     }
     let v1 = router.group("v1").add(
