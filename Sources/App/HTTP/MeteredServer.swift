@@ -8,13 +8,7 @@ extension HTTPServerBuilder {
     /// unless the request names its payer (``RequestFacts/bill(_:)``). Writing the response runs
     /// there too: a large search result costs its tenant, not the platform. What is left outside
     /// (reading and parsing the request) is shared among requests by ``CostAttribution``.
-    static func metered(
-        by meter: CostMeter,
-        defaultPayer: Payer,
-        configuration: HTTP1Channel.Configuration = .init()
-    )
-        -> HTTPServerBuilder
-    {
+    static func metered(by meter: CostMeter, defaultPayer: Payer) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             HTTP1Channel(
                 responder: { request, writer, channel in
@@ -24,8 +18,7 @@ extension HTTPServerBuilder {
                         guard let writer = writer.take() else { return }
                         try await responder(request, writer, channel)
                     }
-                },
-                configuration: configuration
+                }
             )
         }
     }

@@ -39,13 +39,8 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         // and its `traceresponse` header name them, so a support ticket leads to the trace (when
         // one was kept) and always to the request's lines.
         if spanContext.spanContext == nil {
-            var remote = parent.spanContext
-            if remote == nil, let header = request.headers[Self.traceparent],
-                let traceparent = W3CTraceContext.parseTraceparent(header)
-            {
-                remote = SpanContext(traceID: traceparent.traceID, spanID: traceparent.parentID, flags: traceparent.flags, isRemote: true)
-            }
-            spanContext.spanContext = .unrecorded(childOf: remote)
+            if parent.spanContext == nil { W3CTraceContext.extract(request.headers, into: &parent, using: HTTPFieldsExtractor()) }
+            spanContext.spanContext = .unrecorded(childOf: parent.spanContext)
         }
         var response: Response
         do {
@@ -62,7 +57,9 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         // Each read of `context.id` renders it from the logger's metadata: read it once.
         let requestID = context.id
         let tenant = context.facts.tenant?.uuidString
-        let cost = context.facts.cost
+        // Reading the request's CPU settles the thread's clock (a system call): only for a span
+        // that records it or an access line that will be written.
+        let cost = span.isRecording || context.logger.logLevel <= .info ? context.facts.cost : nil
         span.operationName = "\(method) \(route)"
         span.updateAttributes { attributes in
             attributes["http.request.method"] = method
@@ -110,7 +107,6 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         return response
     }
 
-    static let traceparent = HTTPField.Name(W3CTraceContext.traceparentHeader)!
     /// W3C Trace Context Level 2: the trace and the server span that answered.
     static let traceresponse = HTTPField.Name("traceresponse")!
 

@@ -145,19 +145,7 @@ extension RunwayTracer {
         into context: inout ServiceContext,
         using extractor: Extract
     ) where Extract.Carrier == Carrier {
-        guard let header = extractor.extract(key: W3CTraceContext.traceparentHeader, from: carrier),
-            let traceparent = W3CTraceContext.parseTraceparent(header)
-        else { return }
-        let traceState = extractor.extract(key: W3CTraceContext.tracestateHeader, from: carrier).map(
-            W3CTraceContext.parseTracestate
-        )
-        context.spanContext = SpanContext(
-            traceID: traceparent.traceID,
-            spanID: traceparent.parentID,
-            flags: traceparent.flags,
-            traceState: traceState ?? "",
-            isRemote: true
-        )
+        W3CTraceContext.extract(carrier, into: &context, using: extractor)
     }
 
     /// Writes `traceparent` (and `tracestate` when there is one) for the context's span.

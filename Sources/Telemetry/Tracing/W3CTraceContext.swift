@@ -1,3 +1,5 @@
+import Instrumentation
+
 /// W3C Trace Context (`traceparent`, `tracestate`) parsing and formatting, per
 /// w3c/trace-context `spec/20-http_request_header_format.md`.
 ///
@@ -108,5 +110,28 @@ extension Substring {
         while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
         while let last = result.last, last == " " || last == "\t" { result.removeLast() }
         return result
+    }
+}
+
+extension W3CTraceContext {
+    /// Reads `traceparent` (and `tracestate` when it is valid) into the context as a remote
+    /// parent; an invalid `traceparent` leaves the context alone. What ``RunwayTracer`` extracts,
+    /// for callers that need the caller's trace whatever tracer is installed.
+    public static func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier,
+        into context: inout ServiceContext,
+        using extractor: Extract
+    ) where Extract.Carrier == Carrier {
+        guard let header = extractor.extract(key: traceparentHeader, from: carrier),
+            let traceparent = parseTraceparent(header)
+        else { return }
+        let traceState = extractor.extract(key: tracestateHeader, from: carrier).map(parseTracestate)
+        context.spanContext = SpanContext(
+            traceID: traceparent.traceID,
+            spanID: traceparent.parentID,
+            flags: traceparent.flags,
+            traceState: traceState ?? "",
+            isRemote: true
+        )
     }
 }
