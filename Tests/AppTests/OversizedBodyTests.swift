@@ -6,10 +6,6 @@ import Testing
 
 @testable import App
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// A body declared larger than the limit is refused from its headers: the server answers 413
 /// while the client has sent only a few bytes of it, over a real socket.
 @Suite struct OversizedBodyTests {
@@ -34,30 +30,10 @@ import Testing
         }
     }
 
-    /// Sends `text` and reads until the peer closes or a whole response head and problem body arrived.
+    /// Sends `text` and reads one response (or what came before the peer closed).
     static func exchange(port: Int, send text: String) throws -> String {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSetupError(description: "socket failed") }
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { throw TestSetupError(description: "connect failed") }
-        let bytes = Array(text.utf8)
-        guard write(fd, bytes, bytes.count) == bytes.count else { throw TestSetupError(description: "write failed") }
-        var received = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !String(decoding: received, as: UTF8.self).contains("}") {
-            let count = read(fd, &buffer, buffer.count)
-            guard count > 0 else { break }
-            received += buffer[0..<count]
-        }
-        return String(decoding: received, as: UTF8.self)
+        let connection = try RawConnection(port: port)
+        try connection.send(text)
+        return try connection.readResponse()
     }
 }

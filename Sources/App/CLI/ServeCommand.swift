@@ -73,7 +73,10 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         throw error
     }
     let client = PostgresClient(
-        configuration: prepared.endpoint.clientConfiguration(maxConnections: configuration.databaseMaxConnections),
+        configuration: prepared.endpoint.clientConfiguration(
+            maxConnections: configuration.databaseMaxConnections,
+            statementTimeout: Database.statementTimeout(for: .milliseconds(configuration.databaseTimeoutMilliseconds))
+        ),
         backgroundLogger: logger
     )
     let services = RunwayServices(
@@ -86,10 +89,20 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         databaseTimeout: .milliseconds(configuration.databaseTimeoutMilliseconds),
         metricsExemplars: configuration.metricsExemplars
     )
+    let publicConnections = ConnectionCounters()
+    let adminConnections = ConnectionCounters()
+    services.metrics.addCollector { text in
+        ConnectionCounters.writeMetrics(["public": publicConnections, "admin": adminConnections], into: &text)
+    }
 
     let publicApp = Application(
         router: buildPublicRouter(services: services, rateLimiter: RateLimiter()),
-        server: .metered(by: services.meter, defaultPayer: .unauthenticated),
+        server: .metered(
+            by: services.meter,
+            defaultPayer: .unauthenticated,
+            limits: configuration.connections,
+            counters: publicConnections
+        ),
         configuration: .init(
             address: .hostname(RunwayConfiguration.bindAddress(configuration.host), port: configuration.port),
             serverName: "runway"
@@ -112,7 +125,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     )
     let adminApp = Application(
         router: buildAdminRouter(services: services, adminToken: adminToken.value),
-        server: .metered(by: services.meter, defaultPayer: .admin),
+        server: .metered(by: services.meter, defaultPayer: .admin, limits: configuration.connections, counters: adminConnections),
         configuration: .init(
             address: .hostname(RunwayConfiguration.bindAddress(configuration.adminHost), port: configuration.adminPort),
             serverName: "runway-admin"

@@ -41,6 +41,10 @@ struct RunwayConfiguration: Sendable, Equatable {
     /// Longest wait for a database connection and the work on it before a request gets a 503.
     /// `RUNWAY_DB_TIMEOUT_MS`, default 5000.
     var databaseTimeoutMilliseconds = 5000
+    /// Connection cap and client timeouts of both listeners (`RUNWAY_MAX_CONNECTIONS`,
+    /// `RUNWAY_HEADER_TIMEOUT_MS`, `RUNWAY_IDLE_TIMEOUT_MS`, `RUNWAY_BODY_TIMEOUT_MS`; see
+    /// ``ConnectionLimits``).
+    var connections = ConnectionLimits()
     /// How often per-tenant request counts are written to the database. `RUNWAY_USAGE_FLUSH_SECONDS`,
     /// default 5.
     var usageFlushSeconds = 5
@@ -93,6 +97,10 @@ extension RunwayConfiguration {
         if let v = try environment.integer("RUNWAY_SHUTDOWN_TIMEOUT", in: 0...3600) { shutdownTimeoutSeconds = v }
         if let v = try environment.integer("RUNWAY_DB_MAX_CONNECTIONS", in: 1...1000) { databaseMaxConnections = v }
         if let v = try environment.integer("RUNWAY_DB_TIMEOUT_MS", in: 1...600_000) { databaseTimeoutMilliseconds = v }
+        if let v = try environment.integer("RUNWAY_MAX_CONNECTIONS", in: 1...1_000_000) { connections.maxConnections = v }
+        if let v = try environment.integer("RUNWAY_HEADER_TIMEOUT_MS", in: 1...3_600_000) { connections.headerTimeout = .milliseconds(v) }
+        if let v = try environment.integer("RUNWAY_IDLE_TIMEOUT_MS", in: 1...3_600_000) { connections.idleTimeout = .milliseconds(v) }
+        if let v = try environment.integer("RUNWAY_BODY_TIMEOUT_MS", in: 1...3_600_000) { connections.bodyTimeout = .milliseconds(v) }
         if let v = try environment.integer("RUNWAY_USAGE_FLUSH_SECONDS", in: 1...3600) { usageFlushSeconds = v }
         if let v = environment.string("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
         if let v = environment.string("RUNWAY_INSTANCE_TYPE") { cost.instanceType = v }

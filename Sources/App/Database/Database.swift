@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOPosix
 import PostgresNIO
+import Synchronization
 import Tracing
 
 /// The service's access to PostgreSQL: a pooled client plus the one way tenant data is reached,
@@ -34,19 +35,41 @@ struct Database: Sendable {
 
     /// A pooled connection for `body`, within ``timeout``. While PostgreSQL is down the pool
     /// keeps reconnecting and its lease requests wait; this ends the wait (cancelling the lease).
+    ///
+    /// A statement that runs too long is cancelled by PostgreSQL itself (the pool's connections
+    /// set ``statementTimeout(for:)``, below this timeout), so its transaction is rolled back
+    /// before the caller hears of it. Past the timeout the database is not answering at all
+    /// (stopped, or its host frozen): the connection is closed, which ends the wait at once, since
+    /// PostgresNIO's queries do not stop on cancellation.
     func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        try await withoutActuallyEscaping(body) { body in
+        let leased = LeasedConnection()
+        return try await withoutActuallyEscaping(body) { body in
             try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask { try await client.withConnection(body) }
+                group.addTask {
+                    try await client.withConnection { connection in
+                        leased.connection.withLock { $0 = connection }
+                        return try await body(connection)
+                    }
+                }
                 group.addTask { [timeout] in
                     try await MultiThreadedEventLoopGroup.singleton.any().sleep(for: timeout)
                     return nil
                 }
                 defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else { throw DatabaseTimeout(limit: timeout) }
+                guard let first = try await group.next(), let result = first else {
+                    if let connection = leased.connection.withLock({ $0 }) { connection.close().whenComplete { _ in } }
+                    throw DatabaseTimeout(limit: timeout)
+                }
                 return result
             }
         }
+    }
+
+    /// PostgreSQL's `statement_timeout` for a pool whose callers wait `timeout`: three quarters of
+    /// it (at least 1 ms), so that PostgreSQL cancels a slow statement, and rolls back its
+    /// transaction, before the caller gives up on it.
+    static func statementTimeout(for timeout: Duration) -> Duration {
+        max(.milliseconds(1), timeout * 3 / 4)
     }
 
     /// Runs `body` in a transaction in which row-level security shows only the scope's tenant's rows.
@@ -168,6 +191,11 @@ struct Database: Sendable {
             return false
         }
     }
+}
+
+/// The connection a ``Database/withConnection(_:)`` call got from the pool, for its timeout to close.
+private final class LeasedConnection: Sendable {
+    let connection = Mutex<PostgresConnection?>(nil)
 }
 
 /// What a database span names: an operation (`SELECT`, `INSERT`, `UPSERT`…) and its main table.

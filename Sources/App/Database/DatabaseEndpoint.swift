@@ -90,7 +90,10 @@ struct DatabaseEndpoint: Sendable, Equatable {
         }
     }
 
-    func clientConfiguration(maxConnections: Int) -> PostgresClient.Configuration {
+    /// - Parameter statementTimeout: PostgreSQL's `statement_timeout` on every connection (and
+    ///   `idle_in_transaction_session_timeout`, so a transaction its client abandoned does not
+    ///   hold its locks); nil: the server's default (none).
+    func clientConfiguration(maxConnections: Int, statementTimeout: Duration? = nil) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         switch address {
         case .unixSocket(let path):
@@ -106,6 +109,12 @@ struct DatabaseEndpoint: Sendable, Equatable {
         }
         configuration.options.maximumConnections = maxConnections
         configuration.options.connectTimeout = .seconds(5)
+        if let statementTimeout {
+            let milliseconds = String(max(1, Int((statementTimeout / .milliseconds(1)).rounded(.up))))
+            configuration.options.additionalStartupParameters = [
+                ("statement_timeout", milliseconds), ("idle_in_transaction_session_timeout", milliseconds),
+            ]
+        }
         return configuration
     }
 }

@@ -109,7 +109,8 @@ extension Problem {
         .serviceUnavailable,
         "unavailable",
         "Service unavailable",
-        detail: "the database cannot be reached; retry later"
+        detail: "the database cannot be reached or did not answer in time; retry later",
+        headers: [.retryAfter: "1"]
     )
 
     /// The problem an error thrown anywhere below the middleware stands for.
@@ -175,6 +176,11 @@ extension Error {
     var meansDatabaseUnreachable: Bool {
         if self is ConnectionPoolError || self is DatabaseTimeout { return true }
         guard let error = self as? PSQLError else { return false }
+        if let state = sqlState {
+            // 08: connection exceptions; 57014: statement_timeout (the statement was cancelled and
+            // its transaction rolled back); 57P01…57P03: the server is shutting down or starting.
+            return state.hasPrefix("08") || state.hasPrefix("57")
+        }
         return [.connectionError, .serverClosedConnection, .clientClosedConnection].contains(error.code)
     }
 }

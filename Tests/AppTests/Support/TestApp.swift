@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
+import PostgresNIO
 import TelemetryTesting
 import Testing
 import Tracing
@@ -19,14 +20,23 @@ struct TestApp {
     let clock: TestClock
     let rateLimiter: RateLimiter<TestClock>
 
-    init(maxDocumentBytes: Int = 1 << 20, tracer: any Tracer = NoOpTracer()) async throws {
+    /// - Parameters:
+    ///   - client: the service's pool; nil: the shared one.
+    ///   - databaseTimeout: `RUNWAY_DB_TIMEOUT_MS`.
+    init(
+        maxDocumentBytes: Int = 1 << 20,
+        tracer: any Tracer = NoOpTracer(),
+        client: PostgresClient? = nil,
+        databaseTimeout: Duration = .seconds(5)
+    ) async throws {
         let shared = try await TestDatabase.get()
         self.services = RunwayServices(
-            client: shared.client,
+            client: client ?? shared.client,
             maxDocumentBytes: maxDocumentBytes,
             usageFlushInterval: .seconds(3600),
             tracer: tracer,
-            logger: TestDatabase.logger
+            logger: TestDatabase.logger,
+            databaseTimeout: databaseTimeout
         )
         self.clock = TestClock()
         self.rateLimiter = RateLimiter(clock: clock)

@@ -62,6 +62,29 @@ enum TestDatabase {
     static func get() async throws -> Shared {
         try await shared.value
     }
+
+    /// Runs `body` with a pool of its own on the shared database, as the service's role, set up
+    /// as `serve` sets up its pool for a database timeout of `databaseTimeout`.
+    static func withServiceClient<Result: Sendable>(
+        maxConnections: Int,
+        databaseTimeout: Duration,
+        _ body: @Sendable (PostgresClient) async throws -> Result
+    ) async throws -> Result {
+        var service = try superuserEndpoint(database: try await get().databaseName)
+        service.username = EmbeddedPostgres.appRole
+        let client = PostgresClient(
+            configuration: service.clientConfiguration(
+                maxConnections: maxConnections,
+                statementTimeout: Database.statementTimeout(for: databaseTimeout)
+            ),
+            backgroundLogger: logger
+        )
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            return try await body(client)
+        }
+    }
 }
 
 struct TestSetupError: Error, CustomStringConvertible {

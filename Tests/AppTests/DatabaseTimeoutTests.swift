@@ -1,0 +1,68 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import PostgresNIO
+import Testing
+
+@testable import App
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A database that does not answer: a statement PostgreSQL cannot finish in time is cancelled by
+/// PostgreSQL and rolled back before the client hears 503; a database that answers nothing at all
+/// (its backend stopped) still gets the client a 503 within the timeout.
+@Suite struct DatabaseTimeoutTests {
+    @Test func aWriteStuckBehindALockIsAnswered503AndRolledBack() async throws {
+        let shared = try await TestDatabase.get()
+        try await TestDatabase.withServiceClient(maxConnections: 2, databaseTimeout: .milliseconds(800)) { client in
+            let app = try await TestApp(client: client, databaseTimeout: .milliseconds(800))
+            let (tenant, key) = try await app.makeTenant()
+            try await app.withPublicClient { http in
+                try await #expect(http.send(.post, "/v1/collections", key: key, json: #"{"name":"locked"}"#).status == .created)
+                try await #expect(
+                    http.send(.put, "/v1/collections/locked/documents/d", key: key, json: #"{"v":1}"#).status == .created
+                )
+                // Another session holds the document's row lock while the PUT runs.
+                try await shared.superuser.withConnection { holder in
+                    try await holder.query("BEGIN", logger: TestDatabase.logger)
+                    try await holder.query(
+                        "SELECT 1 FROM documents WHERE tenant_id = \(tenant.id) AND collection = 'locked' AND id = 'd' FOR UPDATE",
+                        logger: TestDatabase.logger
+                    )
+                    let stuck = try await http.send(.put, "/v1/collections/locked/documents/d", key: key, json: #"{"v":2}"#)
+                    try stuck.expectProblem(.serviceUnavailable, "unavailable")
+                    #expect(stuck.headers[.retryAfter] == "1")
+                    try await holder.query("ROLLBACK", logger: TestDatabase.logger)
+                }
+                // PostgreSQL cancelled the statement: its write is not there, now that the lock is gone.
+                let read = try await http.send(.get, "/v1/collections/locked/documents/d", key: key)
+                #expect(read.status == .ok)
+                #expect(try read.object["v"] as? Int == 1, "\(read.text)")
+            }
+        }
+    }
+
+    @Test func aDatabaseThatAnswersNothingGets503WithinTheTimeoutAndTheConnectionIsReplaced() async throws {
+        try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(500)) { client in
+            let app = try await TestApp(client: client, databaseTimeout: .milliseconds(500))
+            let (_, key) = try await app.makeTenant()
+            let backend = try await client.query("SELECT pg_backend_pid()", logger: TestDatabase.logger).collect()
+            let pid = try #require(try backend.first?.decode(Int32.self))
+            // The pool's only backend stops answering (as when its host freezes).
+            guard kill(pid, SIGSTOP) == 0 else { throw TestSetupError(description: "cannot stop backend \(pid)") }
+            defer { kill(pid, SIGCONT) }
+            try await app.withPublicClient { http in
+                let frozen = try await http.send(.get, "/v1/collections", key: key)
+                try frozen.expectProblem(.serviceUnavailable, "unavailable")
+                kill(pid, SIGCONT)
+                // The stopped backend's connection was closed; the pool serves from a new one.
+                let after = try await http.send(.get, "/v1/collections", key: key)
+                #expect(after.status == .ok, "\(after.text)")
+            }
+            let now = try await client.query("SELECT pg_backend_pid()", logger: TestDatabase.logger).collect()
+            #expect(try now.first?.decode(Int32.self) != pid)
+        }
+    }
+}
