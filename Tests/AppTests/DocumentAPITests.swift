@@ -148,6 +148,54 @@ import Testing
         }
     }
 
+    @Test func pagesAndSearchResultsAreCutByBytes() async throws {
+        // Each document's text is 38 bytes: {"n": 0, "pad": "…"} as PostgreSQL writes it back.
+        let app = try await TestApp(maxPageBytes: 100)
+        let (_, key) = try await app.makeTenant()
+        try await app.withPublicClient { client in
+            _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"sized"}"#)
+            for n in 0..<5 {
+                let put = try await client.send(
+                    .put,
+                    "/v1/collections/sized/documents/d\(n)",
+                    key: key,
+                    json: #"{"n":\#(n),"pad":"word word word word"}"#
+                )
+                #expect(put.status == .created)
+            }
+            // 0, 38 and 76 bytes precede the first three: they start within 100; the fourth (114) would not.
+            let first = try await client.send(.get, "/v1/collections/sized/documents?limit=1000", key: key).object
+            let firstIDs = try #require(first["documents"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(firstIDs == ["d0", "d1", "d2"])
+            let cursor = try #require(first["next_cursor"] as? String)
+            let second = try await client.send(.get, "/v1/collections/sized/documents?limit=1000&cursor=\(cursor)", key: key).object
+            let secondIDs = try #require(second["documents"] as? [[String: Any]]).compactMap { $0["id"] as? String }
+            #expect(secondIDs == ["d3", "d4"])
+            #expect(second["next_cursor"] is NSNull)
+            // A limit below the byte bound still ends the page, with a cursor.
+            let limited = try await client.send(.get, "/v1/collections/sized/documents?limit=2", key: key).object
+            #expect((limited["documents"] as? [Any])?.count == 2 && limited["next_cursor"] is String)
+
+            let found = try await client.send(.get, "/v1/collections/sized/search?q=word&limit=1000", key: key).object
+            #expect((found["results"] as? [Any])?.count == 3)
+            #expect(found["truncated"] as? Bool == true)
+            let all = try await client.send(.get, "/v1/collections/sized/search?q=word&limit=2", key: key).object
+            #expect((all["results"] as? [Any])?.count == 2 && all["truncated"] as? Bool == true)
+        }
+        // A document larger than the bound comes alone, never not at all.
+        let tiny = try await TestApp(maxPageBytes: 10)
+        let (_, other) = try await tiny.makeTenant()
+        try await tiny.withPublicClient { client in
+            _ = try await client.send(.post, "/v1/collections", key: other, json: #"{"name":"big"}"#)
+            _ = try await client.send(.put, "/v1/collections/big/documents/a", key: other, json: #"{"text":"larger than ten bytes"}"#)
+            _ = try await client.send(.put, "/v1/collections/big/documents/b", key: other, json: #"{"text":"larger than ten bytes"}"#)
+            let page = try await client.send(.get, "/v1/collections/big/documents", key: other).object
+            #expect((page["documents"] as? [Any])?.count == 1 && page["next_cursor"] is String)
+            let found = try await client.send(.get, "/v1/collections/big/search?q=larger", key: other).object
+            #expect((found["results"] as? [Any])?.count == 1 && found["truncated"] as? Bool == true)
+        }
+    }
+
     @Test func searchRanksMatchingDocuments() async throws {
         let app = try await TestApp()
         let (_, key) = try await app.makeTenant()
@@ -174,6 +222,7 @@ import Testing
             let results = try await client.send(.get, "/v1/collections/articles/search?q=graviton", key: key).object
             let ids = try #require(results["results"] as? [[String: Any]]).compactMap { $0["id"] as? String }
             #expect(ids == ["a", "b"])
+            #expect(results["truncated"] as? Bool == false)
             let none = try await client.send(.get, "/v1/collections/articles/search?q=kubernetes", key: key).object
             #expect((none["results"] as? [Any])?.isEmpty == true)
             try await client.send(.get, "/v1/collections/articles/search", key: key).expectProblem(.badRequest, "invalid-query")

@@ -82,6 +82,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     let services = RunwayServices(
         client: client,
         maxDocumentBytes: configuration.maxDocumentBytes,
+        maxPageBytes: configuration.maxPageBytes,
         usageFlushInterval: .seconds(configuration.usageFlushSeconds),
         metrics: telemetry?.metrics ?? MetricsExposition(),
         logger: logger,

@@ -32,6 +32,10 @@ struct RunwayConfiguration: Sendable, Equatable {
     var adminToken: String?
     /// Largest accepted document body in bytes. `RUNWAY_MAX_DOCUMENT_BYTES`, default 1 MiB.
     var maxDocumentBytes = 1 << 20
+    /// The most document text one page of a listing or a search returns (a page stops before the
+    /// document that would start past it; its first document always comes).
+    /// `RUNWAY_MAX_PAGE_BYTES`, default 4 MiB.
+    var maxPageBytes = 4 << 20
     /// How long in-flight requests may take to finish after SIGTERM. `RUNWAY_SHUTDOWN_TIMEOUT`
     /// (seconds), default 25.
     var shutdownTimeoutSeconds = 25
@@ -94,6 +98,7 @@ extension RunwayConfiguration {
         if let v = try environment.flag("RUNWAY_ALLOW_REMOTE_DB") { allowRemoteDatabase = v }
         if let v = environment.string("RUNWAY_ADMIN_TOKEN") { adminToken = v }
         if let v = try environment.integer("RUNWAY_MAX_DOCUMENT_BYTES", in: 2...(64 << 20)) { maxDocumentBytes = v }
+        if let v = try environment.integer("RUNWAY_MAX_PAGE_BYTES", in: 1024...(1 << 30)) { maxPageBytes = v }
         if let v = try environment.integer("RUNWAY_SHUTDOWN_TIMEOUT", in: 0...3600) { shutdownTimeoutSeconds = v }
         if let v = try environment.integer("RUNWAY_DB_MAX_CONNECTIONS", in: 1...1000) { databaseMaxConnections = v }
         if let v = try environment.integer("RUNWAY_DB_TIMEOUT_MS", in: 1...600_000) { databaseTimeoutMilliseconds = v }

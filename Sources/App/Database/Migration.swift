@@ -9,7 +9,7 @@ struct Migration: Sendable {
     let statements: [String]
 
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [.initialSchema, .costLedger, .costByInstance, .oneRoundTrip, .costAttribution]
+    static let all: [Migration] = [.initialSchema, .costLedger, .costByInstance, .oneRoundTrip, .costAttribution, .documentSizes]
 }
 
 /// Applies pending migrations. Safe to run from several instances at once: the whole run holds a

@@ -8,6 +8,8 @@ struct PublicRoutes: Sendable {
     let documents: DocumentStore
     let usage: UsageRecorder
     let maxDocumentBytes: Int
+    /// The most document text a page of a listing or a search holds (``DocumentStore/list(in:filter:afterID:limit:maxBytes:tenant:logger:)``).
+    let maxPageBytes: Int
 
     static let defaultLimit = 100
     static let maximumLimit = 1000
@@ -182,6 +184,7 @@ struct PublicRoutes: Sendable {
             filter: filter,
             afterID: afterID,
             limit: limit,
+            maxBytes: maxPageBytes,
             tenant: tenant.scope,
             logger: context.logger
         )
@@ -208,14 +211,21 @@ struct PublicRoutes: Sendable {
             throw Problem.badRequest("invalid-query", "q must be 1 to 256 characters of search terms")
         }
         let limit = try limitParameter(request, default: 20)
-        let results = try await documents.search(in: collection, query: query, limit: limit, tenant: tenant.scope, logger: context.logger)
+        let found = try await documents.search(
+            in: collection,
+            query: query,
+            limit: limit,
+            maxBytes: maxPageBytes,
+            tenant: tenant.scope,
+            logger: context.logger
+        )
         var body = ByteBuffer()
         body.writeString(#"{"results":["#)
-        for (index, result) in results.enumerated() {
+        for (index, result) in found.results.enumerated() {
             if index > 0 { body.writeString(",") }
             body.writeDocumentEntry(result.document, rank: result.rank)
         }
-        body.writeString("]}")
+        body.writeString(found.truncated ? #"],"truncated":true}"# : #"],"truncated":false}"#)
         return .json(body)
     }
 

@@ -14,6 +14,7 @@ struct RunwayServices: Sendable {
     let documents: DocumentStore
     let usage: UsageRecorder
     let maxDocumentBytes: Int
+    let maxPageBytes: Int
     /// What `/metrics` serves, and the RED metrics every request records into it.
     let metrics: MetricsExposition
     let requestMetrics: RequestMetrics
@@ -25,6 +26,7 @@ struct RunwayServices: Sendable {
     init(
         client: PostgresClient,
         maxDocumentBytes: Int,
+        maxPageBytes: Int = 4 << 20,
         usageFlushInterval: Duration,
         metrics: MetricsExposition = MetricsExposition(),
         tracer: any Tracer = InstrumentationSystem.tracer,
@@ -41,6 +43,7 @@ struct RunwayServices: Sendable {
         self.documents = DocumentStore(database: database)
         self.usage = UsageRecorder(database: database, flushInterval: usageFlushInterval, logger: logger)
         self.maxDocumentBytes = maxDocumentBytes
+        self.maxPageBytes = maxPageBytes
         self.metrics = metrics
         self.requestMetrics = RequestMetrics(metrics: metrics, exemplars: metricsExemplars)
         metrics.addCollector { [meter] text in meter.snapshot.writeMetrics(into: &text) }
@@ -68,7 +71,13 @@ where C.Duration == Duration {
     let v1 = router.group("v1").add(
         middleware: TenantMiddleware(tenants: services.tenants, rateLimiter: rateLimiter, usage: services.usage)
     )
-    PublicRoutes(documents: services.documents, usage: services.usage, maxDocumentBytes: services.maxDocumentBytes).add(to: v1)
+    PublicRoutes(
+        documents: services.documents,
+        usage: services.usage,
+        maxDocumentBytes: services.maxDocumentBytes,
+        maxPageBytes: services.maxPageBytes
+    )
+    .add(to: v1)
     return router
 }
 

@@ -171,12 +171,17 @@ struct DocumentStore: Sendable {
     }
 
     /// One page of a collection in id order, after `afterID`, optionally filtered by JSON
-    /// containment. Returns up to `limit` documents and whether more follow.
+    /// containment: up to `limit` documents, fewer when the next would start past `maxBytes` of
+    /// document text (the first always comes), and whether more follow.
+    ///
+    /// The cut is made by PostgreSQL from each document's stored size (`body_bytes`), so the
+    /// documents left out are neither read from storage nor sent.
     func list(
         in collection: String,
         filter: ByteBuffer?,
         afterID: String?,
         limit: Int,
+        maxBytes: Int,
         tenant: TenantScope,
         logger: Logger
     ) async throws -> (documents: [StoredDocument], hasMore: Bool) {
@@ -184,50 +189,86 @@ struct DocumentStore: Sendable {
         return try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
-                SELECT id, version, body FROM documents
-                WHERE tenant_id = runway_current_tenant() AND collection = \(collection)
-                  AND (\(afterID)::text IS NULL OR id > \(afterID)::text)
-                  AND (\(filterJSON)::jsonb IS NULL OR body @> \(filterJSON)::jsonb)
-                ORDER BY id LIMIT \(limit + 1)
+                SELECT id, version, CASE WHEN included THEN body END, included FROM (
+                    SELECT id, version, body,
+                        coalesce(sum(body_bytes) OVER before, 0) < \(maxBytes) AND row_number() OVER (ORDER BY id) <= \(limit) AS included,
+                        coalesce(sum(body_bytes) OVER before_previous, 0) < \(maxBytes) AS reached
+                    FROM documents
+                    WHERE tenant_id = runway_current_tenant() AND collection = \(collection)
+                      AND (\(afterID)::text IS NULL OR id > \(afterID)::text)
+                      AND (\(filterJSON)::jsonb IS NULL OR body @> \(filterJSON)::jsonb)
+                    WINDOW before AS (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                        before_previous AS (ORDER BY id ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING)
+                    ORDER BY id LIMIT \(limit + 1)
+                ) page WHERE reached ORDER BY id
                 """,
                 logger: logger
             )
-            var documents: [StoredDocument] = []
-            for try await (id, version, body) in rows.decode((String, Int64, ByteBuffer).self) {
-                documents.append(StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body)))
+            return try await Self.page(of: rows) { id, version, body, _ in
+                StoredDocument(id: id, version: version, body: body)
+            } onEmpty: {
+                try await requireCollection(collection, on: connection, logger: logger)
             }
-            if documents.isEmpty { try await requireCollection(collection, on: connection, logger: logger) }
-            let hasMore = documents.count > limit
-            if hasMore { documents.removeLast() }
-            return (documents, hasMore)
         }
     }
 
-    /// Full-text search over the string values of a collection's documents, best match first.
+    /// Full-text search over the string values of a collection's documents, best match first:
+    /// up to `limit` results, cut by bytes as ``list(in:filter:afterID:limit:maxBytes:tenant:logger:)``
+    /// cuts a page; `truncated` when the cut left matches out.
     func search(
         in collection: String,
         query: String,
         limit: Int,
+        maxBytes: Int,
         tenant: TenantScope,
         logger: Logger
-    ) async throws -> [(document: StoredDocument, rank: Float)] {
+    ) async throws -> (results: [(document: StoredDocument, rank: Float)], truncated: Bool) {
         try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
-                SELECT d.id, d.version, d.body, ts_rank_cd(d.search, q)
-                FROM documents d, websearch_to_tsquery('english', \(query)) q
-                WHERE d.tenant_id = runway_current_tenant() AND d.collection = \(collection) AND d.search @@ q
-                ORDER BY 4 DESC, d.id LIMIT \(limit)
+                SELECT id, version, CASE WHEN included THEN body END, included, rank FROM (
+                    SELECT d.id, d.version, d.body, ts_rank_cd(d.search, q) AS rank,
+                        coalesce(sum(d.body_bytes) OVER before, 0) < \(maxBytes) AND row_number() OVER ranked <= \(limit) AS included,
+                        coalesce(sum(d.body_bytes) OVER before_previous, 0) < \(maxBytes) AS reached
+                    FROM documents d, websearch_to_tsquery('english', \(query)) q
+                    WHERE d.tenant_id = runway_current_tenant() AND d.collection = \(collection) AND d.search @@ q
+                    WINDOW ranked AS (ORDER BY ts_rank_cd(d.search, q) DESC, d.id),
+                        before AS (ranked ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING),
+                        before_previous AS (ranked ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING)
+                    ORDER BY 4 DESC, d.id LIMIT \(limit + 1)
+                ) page WHERE reached ORDER BY rank DESC, id
                 """,
                 logger: logger
             )
-            var results: [(StoredDocument, Float)] = []
-            for try await (id, version, body, rank) in rows.decode((String, Int64, ByteBuffer, Float).self) {
-                results.append((StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body)), rank))
+            let page = try await Self.page(of: rows) { id, version, body, rank in
+                (document: StoredDocument(id: id, version: version, body: body), rank: rank ?? 0)
+            } onEmpty: {
+                try await requireCollection(collection, on: connection, logger: logger)
             }
-            if results.isEmpty { try await requireCollection(collection, on: connection, logger: logger) }
-            return results
+            return (page.documents, page.hasMore)
         }
+    }
+
+    /// The included rows of a page query (`id, version, body-or-null, included[, rank]`), and
+    /// whether a row was left out (by the limit or by bytes).
+    private static func page<Entry>(
+        of rows: PostgresRowSequence,
+        _ entry: (String, Int64, ByteBuffer, Float?) -> Entry,
+        onEmpty: () async throws -> Void
+    ) async throws -> (documents: [Entry], hasMore: Bool) {
+        var entries: [Entry] = []
+        var hasMore = false
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            guard try columns[3].decode(Bool.self), let body = try columns[2].decode(ByteBuffer?.self) else {
+                hasMore = true
+                continue
+            }
+            let rank = columns.count > 4 ? try columns[4].decode(Float.self) : nil
+            entries.append(entry(try columns[0].decode(String.self), try columns[1].decode(Int64.self), JSONBBytes.text(of: body), rank))
+        }
+        if entries.isEmpty { try await onEmpty() }
+        return (entries, hasMore)
     }
 
     private func requireCollection(_ name: String, on connection: PostgresConnection, logger: Logger) async throws {

@@ -25,6 +25,7 @@ struct TestApp {
     ///   - databaseTimeout: `RUNWAY_DB_TIMEOUT_MS`.
     init(
         maxDocumentBytes: Int = 1 << 20,
+        maxPageBytes: Int = 4 << 20,
         tracer: any Tracer = NoOpTracer(),
         client: PostgresClient? = nil,
         databaseTimeout: Duration = .seconds(5)
@@ -33,6 +34,7 @@ struct TestApp {
         self.services = RunwayServices(
             client: client ?? shared.client,
             maxDocumentBytes: maxDocumentBytes,
+            maxPageBytes: maxPageBytes,
             usageFlushInterval: .seconds(3600),
             tracer: tracer,
             logger: TestDatabase.logger,
