@@ -13,8 +13,12 @@ struct PreparedDatabase: Sendable {
 }
 
 enum DatabaseBootstrap {
+    /// With `DATABASE_URL`, migrations run as the owner that `RUNWAY_MIGRATION_DATABASE_URL` names;
+    /// without it, `runway migrate` runs them as `DATABASE_URL`'s role, and every other command
+    /// only checks that the schema is current (the serving role can apply nothing).
     /// - Parameter checkingServiceRole: refuse a `DATABASE_URL` role that bypasses row-level
-    ///   security (off only for `runway migrate`, which may be given the owner's URL).
+    ///   security or owns any of the schema (off only for `runway migrate`, which may be given
+    ///   the owner's URL).
     static func prepare(
         configuration: RunwayConfiguration,
         checkingServiceRole: Bool = true,
@@ -23,9 +27,14 @@ enum DatabaseBootstrap {
         if let url = configuration.databaseURL {
             let endpoint = try DatabaseEndpoint(url: url)
             try endpoint.checkLocality(allowRemote: configuration.allowRemoteDatabase)
-            let owner = try configuration.migrationDatabaseURL.map(DatabaseEndpoint.init(url:)) ?? endpoint
-            try owner.checkLocality(allowRemote: configuration.allowRemoteDatabase)
-            try await migrate(owner, logger: logger)
+            if let owner = try configuration.migrationDatabaseURL.map(DatabaseEndpoint.init(url:)) {
+                try owner.checkLocality(allowRemote: configuration.allowRemoteDatabase)
+                try await migrate(owner, logger: logger)
+            } else if !checkingServiceRole {
+                try await migrate(endpoint, logger: logger)
+            } else {
+                try await checkSchemaIsCurrent(endpoint, logger: logger)
+            }
             if checkingServiceRole { try await checkServiceRole(endpoint, logger: logger) }
             return PreparedDatabase(endpoint: endpoint, embedded: nil)
         }
@@ -72,19 +81,54 @@ enum DatabaseBootstrap {
         )
     }
 
-    /// Refuses a service role that would bypass row-level security.
+    /// Refuses a service role that would bypass row-level security, or could turn it off: a
+    /// superuser, a BYPASSRLS role, or the owner of any table, function or schema in the database.
     static func checkServiceRole(_ endpoint: DatabaseEndpoint, logger: Logger) async throws {
         try await withClient(endpoint, logger: logger) { client in
             let rows = try await client.query(
-                "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user",
+                """
+                SELECT r.rolsuper, r.rolbypassrls,
+                    (SELECT count(*) FROM pg_class WHERE relowner = r.oid) + (SELECT count(*) FROM pg_proc WHERE proowner = r.oid)
+                        + (SELECT count(*) FROM pg_namespace WHERE nspowner = r.oid)
+                FROM pg_roles r WHERE r.rolname = current_user
+                """,
                 logger: logger
             )
-            for try await (isSuper, bypasses) in rows.decode((Bool, Bool).self) where isSuper || bypasses {
-                throw ConfigurationError(
-                    description:
-                        "DATABASE_URL connects as '\(endpoint.username)', which bypasses row-level security (SUPERUSER or BYPASSRLS). Connect as a plain role that is a member of runway_app, and give the owner's URL as RUNWAY_MIGRATION_DATABASE_URL."
-                )
+            for try await (isSuper, bypasses, owned) in rows.decode((Bool, Bool, Int64).self) {
+                if isSuper || bypasses {
+                    throw ConfigurationError(
+                        description:
+                            "DATABASE_URL connects as '\(endpoint.username)', which bypasses row-level security (SUPERUSER or BYPASSRLS). Connect as a plain role that is a member of runway_app, and give the owner's URL as RUNWAY_MIGRATION_DATABASE_URL."
+                    )
+                }
+                if owned > 0 {
+                    throw ConfigurationError(
+                        description:
+                            "DATABASE_URL connects as '\(endpoint.username)', which owns \(owned) of the database's objects (an owner can turn row-level security off). Serve as a role that owns nothing and is a member of runway_app; give the owner's URL only to `runway migrate`, as RUNWAY_MIGRATION_DATABASE_URL."
+                    )
+                }
             }
+        }
+    }
+
+    /// Refuses a database whose schema is older than this binary's: the serving role cannot apply
+    /// migrations, the owner can (`runway migrate`).
+    static func checkSchemaIsCurrent(_ endpoint: DatabaseEndpoint, logger: Logger) async throws {
+        let latest = Migration.all.last?.version ?? 0
+        let current = try await withClient(endpoint, logger: logger) { client in
+            do {
+                let rows = try await client.query("SELECT coalesce(max(version), 0) FROM runway_schema_migrations", logger: logger)
+                for try await version in rows.decode(Int.self) { return version }
+                return 0
+            } catch  where error.sqlState == "42P01" {
+                return 0
+            }
+        }
+        guard current >= latest else {
+            throw ConfigurationError(
+                description:
+                    "the database's schema is at version \(current) and this Runway needs \(latest): run `runway migrate` with the schema owner's URL in RUNWAY_MIGRATION_DATABASE_URL (or in DATABASE_URL for that command alone), or set RUNWAY_MIGRATION_DATABASE_URL for this command too"
+            )
         }
     }
 

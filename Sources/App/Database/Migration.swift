@@ -9,7 +9,9 @@ struct Migration: Sendable {
     let statements: [String]
 
     /// Every migration, oldest first. Append; never edit one that has shipped.
-    static let all: [Migration] = [.initialSchema, .costLedger, .costByInstance, .oneRoundTrip, .costAttribution, .documentSizes]
+    static let all: [Migration] = [
+        .initialSchema, .costLedger, .costByInstance, .oneRoundTrip, .costAttribution, .documentSizes, .leastPrivilege,
+    ]
 }
 
 /// Applies pending migrations. Safe to run from several instances at once: the whole run holds a

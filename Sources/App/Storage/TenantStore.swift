@@ -86,9 +86,7 @@ struct TenantStore: Sendable {
     private func lookUp(_ key: APIKey, hash keyHash: [UInt8], logger: Logger) async throws -> KeyCheck {
         let rows = try await database.query(
             """
-            SELECT k.secret_hash, t.id, p.name, p.requests_per_second, p.burst
-            FROM api_keys k JOIN tenants t ON t.id = k.tenant_id JOIN plans p ON p.name = t.plan
-            WHERE k.key_id = \(key.id) AND k.revoked_at IS NULL
+            SELECT secret_hash, tenant_id, plan, requests_per_second, burst FROM runway_key_lookup(\(key.id))
             """,
             logger: logger
         )
@@ -111,15 +109,14 @@ struct TenantStore: Sendable {
         let id = UUID()
         let key = APIKey.generate()
         do {
-            let createdAt = try await database.withTransaction(.insert("tenants"), logger: logger) { connection in
-                let rows = try await connection.query(
-                    "INSERT INTO tenants (id, name, plan) VALUES (\(id), \(name), \(plan)) RETURNING created_at",
+            let createdAt = try await database.traced(.insert("tenants")) {
+                let rows = try await database.query(
+                    """
+                    SELECT runway_create_tenant(\(id), \(name), \(plan), \(key.id), \(ByteBuffer(bytes: key.hash)))
+                    """,
                     logger: logger
                 )
-                var createdAt = Date()
-                for try await date in rows.decode(Date.self) { createdAt = date }
-                try await insertKey(key, tenant: id, on: connection, logger: logger)
-                return createdAt
+                return try rows.first?.decode(Date.self) ?? Date()
             }
             return (Tenant(id: id, name: name, plan: plan, createdAt: createdAt, keyIDs: [key.id]), key)
         } catch  where error.sqlState == SQLState.uniqueViolation {
@@ -132,16 +129,12 @@ struct TenantStore: Sendable {
     /// Revokes every key of the tenant and returns a new one; the old keys stop working at once.
     func rotateKey(tenant: UUID, logger: Logger) async throws -> APIKey {
         let key = APIKey.generate()
-        try await database.withTransaction(.update("api_keys"), logger: logger) { connection in
-            let rows = try await connection.query("SELECT id FROM tenants WHERE id = \(tenant) FOR UPDATE", logger: logger)
-            var found = false
-            for try await _ in rows.decode(UUID.self) { found = true }
-            guard found else { throw Failure.unknownTenant }
-            try await connection.query(
-                "UPDATE api_keys SET revoked_at = now() WHERE tenant_id = \(tenant) AND revoked_at IS NULL",
+        try await database.traced(.update("api_keys")) {
+            let rows = try await database.query(
+                "SELECT runway_rotate_key(\(tenant), \(key.id), \(ByteBuffer(bytes: key.hash)))",
                 logger: logger
             )
-            try await insertKey(key, tenant: tenant, on: connection, logger: logger)
+            guard try rows.first?.decode(Bool.self) == true else { throw Failure.unknownTenant }
         }
         keys.evict(tenant: tenant)
         return key
@@ -152,11 +145,8 @@ struct TenantStore: Sendable {
     func changePlan(tenant: UUID, plan: String, logger: Logger) async throws -> Tenant {
         do {
             try await database.traced(.update("tenants")) {
-                let rows = try await database.query(
-                    "UPDATE tenants SET plan = \(plan) WHERE id = \(tenant) RETURNING id",
-                    logger: logger
-                )
-                guard !rows.isEmpty else { throw Failure.unknownTenant }
+                let rows = try await database.query("SELECT runway_set_tenant_plan(\(tenant), \(plan))", logger: logger)
+                guard try rows.first?.decode(Bool.self) == true else { throw Failure.unknownTenant }
             }
         } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.unknownPlan
@@ -183,11 +173,9 @@ struct TenantStore: Sendable {
     private func queryTenants(only: UUID?, logger: Logger) async throws -> [Tenant] {
         let rows = try await database.query(
             """
-            SELECT t.id, t.name, t.plan, t.created_at,
-                   coalesce(array_agg(k.key_id ORDER BY k.created_at) FILTER (WHERE k.key_id IS NOT NULL), '{}')
-            FROM tenants t LEFT JOIN api_keys k ON k.tenant_id = t.id AND k.revoked_at IS NULL
+            SELECT t.id, t.name, t.plan, t.created_at, runway_live_key_ids(t.id) FROM tenants t
             WHERE \(only)::uuid IS NULL OR t.id = \(only)::uuid
-            GROUP BY t.id ORDER BY t.created_at, t.name
+            ORDER BY t.created_at, t.name
             """,
             logger: logger
         )
@@ -222,19 +210,7 @@ struct TenantStore: Sendable {
 
     private func storePlan(_ plan: Plan, logger: Logger) async throws {
         try await database.query(
-            """
-            INSERT INTO plans (name, monthly_price_micros, requests_per_second, burst)
-            VALUES (\(plan.name), \(plan.monthlyPriceMicros), \(plan.requestsPerSecond), \(plan.burst))
-            ON CONFLICT (name) DO UPDATE SET monthly_price_micros = EXCLUDED.monthly_price_micros,
-                requests_per_second = EXCLUDED.requests_per_second, burst = EXCLUDED.burst
-            """,
-            logger: logger
-        )
-    }
-
-    private func insertKey(_ key: APIKey, tenant: UUID, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            "INSERT INTO api_keys (key_id, tenant_id, secret_hash) VALUES (\(key.id), \(tenant), \(ByteBuffer(bytes: key.hash)))",
+            "SELECT runway_put_plan(\(plan.name), \(plan.monthlyPriceMicros), \(plan.requestsPerSecond)::integer, \(plan.burst)::integer)",
             logger: logger
         )
     }
