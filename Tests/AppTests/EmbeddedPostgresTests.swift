@@ -24,6 +24,23 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: cluster.socketPath))
         let settings = try String(contentsOfFile: cluster.clusterDirectory + "/postgresql.conf", encoding: .utf8)
         #expect(settings.contains("listen_addresses = ''"))
+        // Peer authentication, never trust: a role the rules do not map is refused.
+        let rules = try String(contentsOfFile: cluster.clusterDirectory + "/pg_hba.conf", encoding: .utf8)
+        #expect(!rules.contains("trust") && rules.contains("local all all peer map=runway"))
+        try await DatabaseBootstrap.withClient(cluster.endpoint(role: EmbeddedPostgres.superuser), logger: logger) { client in
+            try await client.query("CREATE ROLE intruder LOGIN", logger: logger)
+        }
+        await #expect {
+            let connection = try await PostgresConnection.connect(
+                configuration: .init(unixSocketPath: cluster.socketPath, username: "intruder", password: nil, database: "runway"),
+                id: 1,
+                logger: logger
+            )
+            try await connection.close()
+        } throws: { error in
+            // 28000 invalid_authorization_specification: peer authentication failed.
+            error.sqlState == "28000"
+        }
 
         // A second user (a CLI command while serve runs) shares it.
         let second = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)

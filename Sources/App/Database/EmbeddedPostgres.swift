@@ -4,8 +4,8 @@ import ServiceLifecycle
 import Synchronization
 
 /// A private PostgreSQL cluster under Runway's data directory: created with `initdb` on first
-/// use, listening on a Unix socket only (no TCP port), trusted only through that socket's
-/// private folder.
+/// use, listening on a Unix socket only (no TCP port) in a folder only the cluster's OS user can
+/// open, and authenticating by peer: only that OS user and the one running Runway may connect.
 ///
 /// Several Runway processes (a `serve` and CLI commands) share one cluster: each holds a shared
 /// `flock` on `embedded.lock` while it uses it, and the last one to let go stops it. When started
@@ -112,12 +112,17 @@ final class EmbeddedPostgres: Sendable {
             try await initialize()
         }
         try prepareDirectories()
+        try writeAccessRules()
         let status = try await Subprocess.run(
             [binDirectory + "/pg_ctl", "status", "-D", clusterDirectory],
             as: osUser,
             allowedStatuses: [0, 3, 4]
         )
-        guard status.status != 0 else { return }
+        guard status.status != 0 else {
+            // Started by another Runway process, perhaps an older one: it reads the rules again.
+            try await Subprocess.run([binDirectory + "/pg_ctl", "reload", "-D", clusterDirectory], as: osUser)
+            return
+        }
         do {
             try await Subprocess.run(
                 [binDirectory + "/pg_ctl", "start", "-D", clusterDirectory, "-l", logFile, "-w", "-t", "60"],
@@ -134,13 +139,20 @@ final class EmbeddedPostgres: Sendable {
     private func initialize() async throws {
         logger.info("creating the embedded PostgreSQL cluster", metadata: ["directory": "\(clusterDirectory)"])
         try prepareDirectories()
-        try await Subprocess.run(
-            [
-                binDirectory + "/initdb", "-D", clusterDirectory, "-U", Self.superuser, "--auth=trust", "--encoding=UTF8",
-                "--locale=C", "--no-instructions",
-            ],
-            as: osUser
-        )
+        do {
+            try await Subprocess.run(
+                [
+                    binDirectory + "/initdb", "-D", clusterDirectory, "-U", Self.superuser, "--auth=peer", "--encoding=UTF8",
+                    "--locale=C", "--no-instructions",
+                ],
+                as: osUser
+            )
+        } catch let failure as Subprocess.Failure where failure.output.contains("Permission denied") && osUser != nil {
+            throw ConfigurationError(
+                description:
+                    "initdb failed: \(failure.output.trimmingCharacters(in: .whitespacesAndNewlines))\nRunning as root, the embedded PostgreSQL runs as the 'postgres' user, which must be able to reach \(dataDirectory): every folder above it must be searchable by others (chmod o+x), or choose a RUNWAY_DATA_DIR under such folders (the default is /var/lib/runway)"
+            )
+        }
         let settings = """
 
             # Written by Runway: Unix socket only, in a folder only the cluster's user can open.
@@ -156,6 +168,35 @@ final class EmbeddedPostgres: Sendable {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(settings.utf8))
         try handle.close()
+    }
+
+    /// Who may connect, rewritten at each start (so clusters made by older versions, with `trust`,
+    /// change too): over the Unix socket only, by peer authentication, the cluster's OS user and
+    /// the OS user running Runway, as the superuser or the service role.
+    private func writeAccessRules() throws {
+        let own = Self.currentUserName()
+        let users = osUser.map { $0 == own ? [own] : [$0, own] } ?? [own]
+        let hba = """
+            # Written by Runway at each start of its embedded cluster: Unix socket only, peer
+            # authentication, and only the OS users that pg_ident.conf maps.
+            local all all peer map=runway
+
+            """
+        let ident =
+            "# Written by Runway: the OS users that may connect, and as which roles.\n"
+            + users.flatMap { user in [Self.superuser, Self.appRole].map { "runway \(user) \($0)\n" } }.joined()
+        for (name, text) in [("pg_hba.conf", hba), ("pg_ident.conf", ident)] {
+            let path = clusterDirectory + "/" + name
+            guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ConfigurationError(description: "cannot write \(path)")
+            }
+            if let user = osUser, let entry = getpwnam(user) { chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) }
+        }
+    }
+
+    private static func currentUserName() -> String {
+        guard let entry = getpwuid(geteuid()) else { return String(geteuid()) }
+        return String(cString: entry.pointee.pw_name)
     }
 
     /// The cluster and socket folders belong to the cluster's user with mode 0700; the data
