@@ -48,7 +48,9 @@ final class UsageRecorder: Sendable {
     }
 
     private let database: Database
-    private let pending = Mutex<[Key: UsageCounts]>([:])
+    /// Counts not yet sent, and batches whose flush failed, each kept with its id until it is
+    /// known to be applied.
+    private let state = Mutex<(pending: [Key: UsageCounts], failed: [Batch])>(([:], []))
     private let flushInterval: Duration
     private let logger: Logger
 
@@ -64,42 +66,73 @@ final class UsageRecorder: Sendable {
 
     func record(tenant: UUID, status: HTTPResponse.Status, at date: Date = Date()) {
         let key = Key(tenant: tenant, day: Self.day(of: date))
-        pending.withLock { $0[key, default: UsageCounts()].count(status: status) }
+        state.withLock { $0.pending[key, default: UsageCounts()].count(status: status) }
     }
 
-    /// Adds what is pending to the database; on failure the counts go back to wait for the next try.
+    /// One tenant's counts sent in one transaction, under an id that makes sending it again harmless.
+    struct Batch: Sendable {
+        var id = UUID()
+        var tenant: UUID
+        var counts: [Key: UsageCounts]
+    }
+
+    /// Adds what is pending to the database, retrying failed batches first, as they were.
     func flush() async {
-        let batch = pending.withLock { pending in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
-        }
-        guard !batch.isEmpty else { return }
-        for (tenant, entries) in Dictionary(grouping: batch, by: { $0.key.tenant }) {
-            do {
-                try await database.withTenant(.trusted(tenant), .upsert("usage_daily"), logger: logger) { connection in
-                    for (key, counts) in entries {
-                        let day = Date(timeIntervalSince1970: Double(key.day) * 86_400)
-                        try await connection.query(
-                            """
-                            INSERT INTO usage_daily AS u (day, requests, client_errors, server_errors, rate_limited)
-                            VALUES ((\(day) AT TIME ZONE 'UTC')::date, \(counts.requests), \(counts.clientErrors),
-                                    \(counts.serverErrors), \(counts.rateLimited))
-                            ON CONFLICT (tenant_id, day) DO UPDATE SET
-                                requests = u.requests + EXCLUDED.requests,
-                                client_errors = u.client_errors + EXCLUDED.client_errors,
-                                server_errors = u.server_errors + EXCLUDED.server_errors,
-                                rate_limited = u.rate_limited + EXCLUDED.rate_limited
-                            """,
-                            logger: logger
-                        )
-                    }
+        let batches = state.withLock { state in
+            defer {
+                state.pending.removeAll(keepingCapacity: true)
+                state.failed.removeAll()
+            }
+            return state.failed
+                + Dictionary(grouping: state.pending, by: { $0.key.tenant }).map { tenant, entries in
+                    Batch(tenant: tenant, counts: Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.value) }))
                 }
+        }
+        for batch in batches {
+            do {
+                try await apply(batch)
             } catch {
                 logger.warning("usage flush failed; will retry", metadata: ["error": "\(String(reflecting: error))"])
-                pending.withLock { pending in
-                    for (key, counts) in entries { pending[key, default: UsageCounts()].add(counts) }
-                }
+                state.withLock { $0.failed.append(batch) }
             }
+        }
+    }
+
+    /// Adds `batch`'s counts unless a transaction already did: its id is recorded with them.
+    /// Returns whether it added them.
+    @discardableResult
+    func apply(_ batch: Batch) async throws -> Bool {
+        try await database.withTenant(.trusted(batch.tenant), .upsert("usage_daily"), logger: logger) { connection in
+            let recorded = try await connection.query(
+                """
+                INSERT INTO usage_flushes (flush_id) VALUES (\(batch.id)) ON CONFLICT DO NOTHING RETURNING 1
+                """,
+                logger: logger
+            ).collect()
+            guard !recorded.isEmpty else { return false }
+            try await connection.query(
+                """
+                DELETE FROM usage_flushes WHERE tenant_id = runway_current_tenant() AND flushed_at < now() - interval '1 day'
+                """,
+                logger: logger
+            )
+            for (key, counts) in batch.counts {
+                let day = Date(timeIntervalSince1970: Double(key.day) * 86_400)
+                try await connection.query(
+                    """
+                    INSERT INTO usage_daily AS u (day, requests, client_errors, server_errors, rate_limited)
+                    VALUES ((\(day) AT TIME ZONE 'UTC')::date, \(counts.requests), \(counts.clientErrors),
+                            \(counts.serverErrors), \(counts.rateLimited))
+                    ON CONFLICT (tenant_id, day) DO UPDATE SET
+                        requests = u.requests + EXCLUDED.requests,
+                        client_errors = u.client_errors + EXCLUDED.client_errors,
+                        server_errors = u.server_errors + EXCLUDED.server_errors,
+                        rate_limited = u.rate_limited + EXCLUDED.rate_limited
+                    """,
+                    logger: logger
+                )
+            }
+            return true
         }
     }
 
@@ -121,8 +154,9 @@ final class UsageRecorder: Sendable {
             }
             return byDay
         }
-        pending.withLock { pending in
-            for (key, counts) in pending where key.tenant == tenant && key.day >= fromDay {
+        state.withLock { state in
+            let failed = state.failed.filter { $0.tenant == tenant }.flatMap(\.counts)
+            for (key, counts) in Array(state.pending) + failed where key.tenant == tenant && key.day >= fromDay {
                 byDay[key.day, default: UsageCounts()].add(counts)
             }
         }
