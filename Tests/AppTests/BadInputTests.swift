@@ -63,6 +63,29 @@ import Testing
         }
     }
 
+    @Test func aDocumentWithinTheSizeLimitButPastTheSearchIndexsIsA422() async throws {
+        let app = try await TestApp()
+        let (_, key) = try await app.makeTenant()
+        // About 1,000,000 bytes of distinct eight-letter words: more than PostgreSQL's 1 MiB of
+        // lexemes and positions in a tsvector, less than the 1 MiB document limit.
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var text = ""
+        text.reserveCapacity(1_000_000)
+        while text.utf8.count < 999_000 {
+            for _ in 0..<8 {
+                state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                text.unicodeScalars.append(Unicode.Scalar(UInt8(97 + (state >> 33) % 26)))
+            }
+            text += " "
+        }
+        let document = #"{"text":"\#(text)"}"#
+        try await app.withPublicClient { client in
+            _ = try await client.send(.post, "/v1/collections", key: key, json: #"{"name":"words"}"#)
+            let put = try await client.send(.put, "/v1/collections/words/documents/w", key: key, json: document)
+            try put.expectProblem(.unprocessableContent, "limit-exceeded")
+        }
+    }
+
     @Test func badQueriesAreClientErrors() async throws {
         let app = try await TestApp()
         let (_, key) = try await app.makeTenant()

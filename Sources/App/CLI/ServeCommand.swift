@@ -141,9 +141,11 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         logger: logger
     )
 
-    // Services stop in reverse order: the listeners first, then the usage flusher, the cost ledger
-    // (its last interval closed and written), the pool, the instance lease, the embedded cluster,
-    // and last the log pipeline, which flushes what the others logged.
+    let stop = StopBudget(total: .seconds(configuration.shutdownTimeoutSeconds))
+    // Services stop in reverse order: the listeners first (their requests within stop.requests),
+    // then the usage flusher, the cost ledger (its last interval closed and written), the pool,
+    // the instance lease, the embedded cluster, and last the log pipeline, which flushes what the
+    // others logged; all of it within stop.total.
     var serviceList: [any Service] = telemetry.map { [$0] } ?? []
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
@@ -151,14 +153,15 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         client,
         makeCostLedgerService(services: services, logger: logger),
         UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),
-        adminApp, publicApp,
+        DrainDeadline(base: adminApp, limit: stop.requests, clock: ContinuousClock()),
+        DrainDeadline(base: publicApp, limit: stop.requests, clock: ContinuousClock()),
     ]
     var groupConfiguration = ServiceGroupConfiguration(
         services: serviceList,
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
     )
-    groupConfiguration.maximumGracefulShutdownDuration = .seconds(configuration.shutdownTimeoutSeconds)
+    groupConfiguration.maximumGracefulShutdownDuration = stop.total
     groupConfiguration.maximumCancellationDuration = .seconds(5)
     do {
         let group = ServiceGroup(configuration: groupConfiguration)

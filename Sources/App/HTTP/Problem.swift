@@ -140,6 +140,14 @@ extension Problem {
                 // A data exception the validators did not foresee is the client's input, not our fault.
                 return .unprocessable("unsupported-value", "the database cannot store a value in this document")
             }
+            if let state = error.sqlState, state.hasPrefix("54") {
+                // program_limit_exceeded: within the size limit, yet past one of PostgreSQL's
+                // (most often: more than 1 MiB of distinct words to index for search).
+                return .unprocessable(
+                    "limit-exceeded",
+                    "the document exceeds a limit of the database, such as 1 MiB of words to index for search"
+                )
+            }
             if error.meansDatabaseUnreachable { return .unavailable }
             logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             return .internalError
