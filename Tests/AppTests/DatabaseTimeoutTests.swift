@@ -44,17 +44,24 @@ import Testing
         }
     }
 
-    @Test func aDatabaseThatAnswersNothingGets503WithinTheTimeoutAndTheConnectionIsReplaced() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func aDatabaseThatAnswersNothingGets503WithinTheTimeoutAndTheConnectionIsReplaced() async throws {
         try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(500)) { client in
             let app = try await TestApp(client: client, databaseTimeout: .milliseconds(500))
             let (_, key) = try await app.makeTenant()
+            // The connection has prepared the document statements before it stops answering.
+            try await app.withPublicClient { http in
+                _ = try await http.send(.post, "/v1/collections", key: key, json: #"{"name":"frozen"}"#)
+                try await #expect(http.send(.put, "/v1/collections/frozen/documents/d", key: key, json: #"{"v":1}"#).status == .created)
+                try await #expect(http.send(.get, "/v1/collections/frozen/documents/d", key: key).status == .ok)
+            }
             let backend = try await client.query("SELECT pg_backend_pid()", logger: TestDatabase.logger).collect()
             let pid = try #require(try backend.first?.decode(Int32.self))
             // The pool's only backend stops answering (as when its host freezes).
             guard kill(pid, SIGSTOP) == 0 else { throw TestSetupError(description: "cannot stop backend \(pid)") }
             defer { kill(pid, SIGCONT) }
             try await app.withPublicClient { http in
-                let frozen = try await http.send(.get, "/v1/collections", key: key)
+                let frozen = try await http.send(.get, "/v1/collections/frozen/documents/d", key: key)
                 try frozen.expectProblem(.serviceUnavailable, "unavailable")
                 kill(pid, SIGCONT)
                 // The stopped backend's connection was closed; the pool serves from a new one.

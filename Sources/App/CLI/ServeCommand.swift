@@ -88,6 +88,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         logger: logger,
         meter: try makeCostMeter(configuration: configuration),
         databaseTimeout: .milliseconds(configuration.databaseTimeoutMilliseconds),
+        keyLookupsPerSecond: configuration.keyLookupsPerSecond,
         metricsExemplars: configuration.metricsExemplars
     )
     let publicConnections = ConnectionCounters()

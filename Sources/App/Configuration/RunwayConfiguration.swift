@@ -49,6 +49,9 @@ struct RunwayConfiguration: Sendable, Equatable {
     /// `RUNWAY_HEADER_TIMEOUT_MS`, `RUNWAY_IDLE_TIMEOUT_MS`, `RUNWAY_BODY_TIMEOUT_MS`; see
     /// ``ConnectionLimits``).
     var connections = ConnectionLimits()
+    /// Look-ups per second of API keys this instance has not cached (requests with made-up keys
+    /// reach the database no faster). `RUNWAY_KEY_LOOKUPS_PER_SECOND`, default 200.
+    var keyLookupsPerSecond = 200
     /// How often per-tenant request counts are written to the database. `RUNWAY_USAGE_FLUSH_SECONDS`,
     /// default 5.
     var usageFlushSeconds = 5
@@ -106,6 +109,7 @@ extension RunwayConfiguration {
         if let v = try environment.integer("RUNWAY_HEADER_TIMEOUT_MS", in: 1...3_600_000) { connections.headerTimeout = .milliseconds(v) }
         if let v = try environment.integer("RUNWAY_IDLE_TIMEOUT_MS", in: 1...3_600_000) { connections.idleTimeout = .milliseconds(v) }
         if let v = try environment.integer("RUNWAY_BODY_TIMEOUT_MS", in: 1...3_600_000) { connections.bodyTimeout = .milliseconds(v) }
+        if let v = try environment.integer("RUNWAY_KEY_LOOKUPS_PER_SECOND", in: 1...1_000_000) { keyLookupsPerSecond = v }
         if let v = try environment.integer("RUNWAY_USAGE_FLUSH_SECONDS", in: 1...3600) { usageFlushSeconds = v }
         if let v = environment.string("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
         if let v = environment.string("RUNWAY_INSTANCE_TYPE") { cost.instanceType = v }

@@ -113,6 +113,15 @@ extension Problem {
         headers: [.retryAfter: "1"]
     )
 
+    /// Too many requests with keys this instance does not know (``KeyLookupLimit``).
+    static let keyLookupsExhausted = Problem(
+        .serviceUnavailable,
+        "unavailable",
+        "Service unavailable",
+        detail: "too many requests with unknown API keys right now; retry shortly",
+        headers: [.retryAfter: "1"]
+    )
+
     /// The problem an error thrown anywhere below the middleware stands for.
     static func from(_ error: any Error, logger: Logger) -> Problem {
         switch error {

@@ -33,12 +33,13 @@ struct RunwayServices: Sendable {
         logger: Logger,
         meter: CostMeter = CostMeter(configuration: .init(instance: "local")),
         databaseTimeout: Duration = .seconds(5),
+        keyLookupsPerSecond: Int = 200,
         metricsExemplars: Bool = true
     ) {
         let database = Database(client: client, tracer: tracer, backendCPU: DatabaseCPUMeter(meter: meter), timeout: databaseTimeout)
         self.meter = meter
         self.database = database
-        self.tenants = TenantStore(database: database)
+        self.tenants = TenantStore(database: database, lookups: KeyLookupLimit(perSecond: keyLookupsPerSecond, clock: ContinuousClock()))
         self.readiness = Readiness(clock: ContinuousClock()) { await database.isReachable(logger: logger) }
         self.documents = DocumentStore(database: database)
         self.usage = UsageRecorder(database: database, flushInterval: usageFlushInterval, logger: logger)

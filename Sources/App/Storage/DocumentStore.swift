@@ -25,8 +25,16 @@ enum WritePrecondition: Sendable, Equatable {
 /// Collections and documents of one tenant at a time. Every call runs in a transaction scoped to
 /// the tenant; the SQL carries no tenant filter of its own beyond `runway_current_tenant()`, and
 /// row-level security would hide other tenants' rows even if it did not.
+///
+/// Versions are shown as ``VersionCipher`` makes them: the store encodes those it returns and
+/// decodes those it is given.
 struct DocumentStore: Sendable {
     let database: Database
+    let versionKey = VersionKey()
+
+    private func cipher(_ logger: Logger) async throws -> VersionCipher {
+        try await versionKey.cipher(database: database, logger: logger)
+    }
 
     enum Failure: Error, Equatable {
         case collectionNotFound
@@ -92,7 +100,7 @@ struct DocumentStore: Sendable {
         guard let (outcome, version, body) = rows.first else { throw Failure.documentNotFound }
         try Self.check(outcome, otherwise: .documentNotFound)
         guard let version, let body else { throw Failure.documentNotFound }
-        return StoredDocument(id: id, version: version, body: JSONBBytes.text(of: body))
+        return StoredDocument(id: id, version: try await cipher(logger).encode(version), body: JSONBBytes.text(of: body))
     }
 
     /// Writes a document under `precondition`; returns its new version and whether it was created.
@@ -110,7 +118,7 @@ struct DocumentStore: Sendable {
             case .none: (0, nil)
             case .absent: (1, nil)
             case .exists: (2, nil)
-            case .versionIn(let list): (2, list)
+            case .versionIn(let list): (2, try await decode(list, logger))
             }
         let statement = Statements.PutDocument(
             scope: tenant,
@@ -125,10 +133,17 @@ struct DocumentStore: Sendable {
             guard let (outcome, version, created) = rows.first else { throw Failure.preconditionFailed }
             try Self.check(outcome, otherwise: .preconditionFailed)
             guard let version, let created else { throw Failure.preconditionFailed }
-            return (version, created)
+            return (try await cipher(logger).encode(version), created)
         } catch  where error.sqlState == SQLState.foreignKeyViolation {
             throw Failure.collectionNotFound
         }
+    }
+
+    /// The internal versions of public ones (those no document can have are left out, so a
+    /// precondition naming only them fails).
+    private func decode(_ versions: [Int64], _ logger: Logger) async throws -> [Int64] {
+        let cipher = try await cipher(logger)
+        return versions.compactMap(cipher.decode)
     }
 
     /// Throws for a `runway_get_document` / `runway_put_document` outcome other than 0 (done):
@@ -144,7 +159,8 @@ struct DocumentStore: Sendable {
     }
 
     /// Deletes a document, if its version matches when `versions` is given.
-    func delete(_ id: String, in collection: String, versions: [Int64]?, tenant: TenantScope, logger: Logger) async throws {
+    func delete(_ id: String, in collection: String, versions publicVersions: [Int64]?, tenant: TenantScope, logger: Logger) async throws {
+        let versions: [Int64]? = if let publicVersions { try await decode(publicVersions, logger) } else { nil }
         try await database.withTenant(tenant, .delete("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
@@ -186,6 +202,7 @@ struct DocumentStore: Sendable {
         logger: Logger
     ) async throws -> (documents: [StoredDocument], hasMore: Bool) {
         let filterJSON = filter.map(JSONBBytes.init(text:))
+        let cipher = try await cipher(logger)
         return try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
@@ -205,7 +222,7 @@ struct DocumentStore: Sendable {
                 logger: logger
             )
             return try await Self.page(of: rows) { id, version, body, _ in
-                StoredDocument(id: id, version: version, body: body)
+                StoredDocument(id: id, version: cipher.encode(version), body: body)
             } onEmpty: {
                 try await requireCollection(collection, on: connection, logger: logger)
             }
@@ -223,7 +240,8 @@ struct DocumentStore: Sendable {
         tenant: TenantScope,
         logger: Logger
     ) async throws -> (results: [(document: StoredDocument, rank: Float)], truncated: Bool) {
-        try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
+        let cipher = try await cipher(logger)
+        return try await database.withTenant(tenant, .select("documents"), logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 SELECT id, version, CASE WHEN included THEN body END, included, rank FROM (
@@ -241,7 +259,7 @@ struct DocumentStore: Sendable {
                 logger: logger
             )
             let page = try await Self.page(of: rows) { id, version, body, rank in
-                (document: StoredDocument(id: id, version: version, body: body), rank: rank ?? 0)
+                (document: StoredDocument(id: id, version: cipher.encode(version), body: body), rank: rank ?? 0)
             } onEmpty: {
                 try await requireCollection(collection, on: connection, logger: logger)
             }

@@ -53,11 +53,34 @@ enum KeyCheck: Sendable, Equatable {
     case unknown
 }
 
+/// At most `perSecond` look-ups a second (in bursts of as many) of keys that are not in the
+/// ``KeyCache``: requests with made-up keys reach the database no faster than that, whatever
+/// their number; past it they get 503 at once, without a look-up.
+struct KeyLookupLimit: Sendable {
+    let perSecond: Int
+    let admit: @Sendable () -> Bool
+
+    init<C: Clock>(perSecond: Int, clock: C) where C.Duration == Duration {
+        self.perSecond = perSecond
+        let bucket = RateLimiter(clock: clock)
+        let id = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        self.admit = { bucket.acquire(tenant: id, rate: perSecond, burst: perSecond) == nil }
+    }
+}
+
 /// Platform data: plans, tenants and their keys. Used by the admin API, the CLI and auth.
 struct TenantStore: Sendable {
     let database: Database
     /// Keys looked up before; see ``KeyCache`` for why that is safe.
     let keys = KeyCache()
+    /// Whether a key not in the cache may be looked up now: a bound on the database work that
+    /// requests naming no known key can cause (``KeyLookupLimit``); nil: no bound (CLI).
+    let lookups: KeyLookupLimit?
+
+    init(database: Database, lookups: KeyLookupLimit? = nil) {
+        self.database = database
+        self.lookups = lookups
+    }
 
     enum Failure: Error, Equatable {
         case duplicateName
@@ -76,10 +99,15 @@ struct TenantStore: Sendable {
     func check(_ key: APIKey, logger: Logger) async throws -> KeyCheck {
         let hash = key.hash
         if let known = keys.check(keyID: key.id, hash: hash) { return known }
+        if let lookups, !lookups.admit() { throw Problem.keyLookupsExhausted }
         let check = try await database.traced(.select("api_keys")) {
             try await lookUp(key, hash: hash, logger: logger)
         }
-        if case .valid(let tenant) = check { keys.store(tenant, keyID: key.id, hash: hash) }
+        switch check {
+        case .valid(let tenant): keys.store(tenant, keyID: key.id, hash: hash)
+        case .unknown: keys.storeUnknown(keyID: key.id)
+        case .wrongSecret: break
+        }
         return check
     }
 
