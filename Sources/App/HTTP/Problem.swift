@@ -105,22 +105,13 @@ extension Problem {
         "Internal server error",
         detail: "the request failed; it has been logged"
     )
-    static let unavailable = Problem(
-        .serviceUnavailable,
-        "unavailable",
-        "Service unavailable",
-        detail: "the database cannot be reached or did not answer in time; retry later",
-        headers: [.retryAfter: "1"]
-    )
-
+    /// 503: retry in a second.
+    static func unavailable(_ detail: String) -> Problem {
+        Problem(.serviceUnavailable, "unavailable", "Service unavailable", detail: detail, headers: [.retryAfter: "1"])
+    }
+    static let unavailable = unavailable("the database cannot be reached or did not answer in time; retry later")
     /// Too many requests with keys this instance does not know (``KeyLookupLimit``).
-    static let keyLookupsExhausted = Problem(
-        .serviceUnavailable,
-        "unavailable",
-        "Service unavailable",
-        detail: "too many requests with unknown API keys right now; retry shortly",
-        headers: [.retryAfter: "1"]
-    )
+    static let keyLookupsExhausted = unavailable("too many requests with unknown API keys right now; retry shortly")
 
     /// The problem an error thrown anywhere below the middleware stands for.
     static func from(_ error: any Error, logger: Logger) -> Problem {
