@@ -47,6 +47,10 @@ struct Database: Sendable {
             try await withThrowingTaskGroup(of: Result?.self) { group in
                 group.addTask {
                     try await client.withConnection { connection in
+                        // PostgresNIO never answers a query written to a connection that has
+                        // closed (the write fails and nobody is told): one that closed while idle
+                        // in the pool, or that a timeout closed just before, is refused here.
+                        guard !connection.isClosed else { throw DatabaseConnectionClosed() }
                         leased.connection.withLock { $0 = connection }
                         return try await body(connection)
                     }
@@ -221,6 +225,11 @@ extension Error {
     var sqlState: String? {
         (self as? PSQLError)?.serverInfo?[.sqlState]
     }
+}
+
+/// The pool handed out a connection that had already closed.
+struct DatabaseConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "the database connection closed before it could be used" }
 }
 
 /// Well-known SQLSTATEs the service reacts to.

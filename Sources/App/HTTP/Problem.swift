@@ -182,7 +182,7 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
 extension Error {
     /// True for errors that say PostgreSQL could not be reached, rather than that a query failed.
     var meansDatabaseUnreachable: Bool {
-        if self is ConnectionPoolError || self is DatabaseTimeout { return true }
+        if self is ConnectionPoolError || self is DatabaseTimeout || self is DatabaseConnectionClosed { return true }
         guard let error = self as? PSQLError else { return false }
         if let state = sqlState {
             // 08: connection exceptions; 57014: statement_timeout (the statement was cancelled and
