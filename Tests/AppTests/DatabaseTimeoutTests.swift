@@ -72,4 +72,30 @@ import Testing
             #expect(try now.first?.decode(Int32.self) != pid)
         }
     }
+
+    @Test func aWriteWhoseRequestGaveUpIsNotCommitted() async throws {
+        let app = try await TestApp()
+        let (tenant, key) = try await app.makeTenant()
+        let shared = try await TestDatabase.get()
+        let logger = TestDatabase.logger
+        // As the service role, a transaction whose deadline (1 ms after 1970) has passed: the
+        // write runs, its COMMIT is refused, as when a frozen database resumes too late.
+        try await shared.client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            try await connection.query("SELECT set_config('runway.tenant_id', \(tenant.id.uuidString), true)", logger: logger)
+            try await connection.query("SELECT set_config('runway.deadline', '1', true)", logger: logger)
+            try await connection.query("INSERT INTO collections (name) VALUES ('late')", logger: logger)
+            await #expect {
+                try await connection.query("COMMIT", logger: logger)
+            } throws: { error in
+                error.sqlState == "57014"
+            }
+        }
+        try await app.withPublicClient { http in
+            try await http.send(.get, "/v1/collections/late/documents", key: key).expectProblem(.notFound, "collection-not-found")
+            // Requests set a deadline ahead of them: they commit.
+            try await #expect(http.send(.post, "/v1/collections", key: key, json: #"{"name":"late"}"#).status == .created)
+            try await #expect(http.send(.put, "/v1/collections/late/documents/d", key: key, json: #"{"v":1}"#).status == .created)
+        }
+    }
 }

@@ -7,12 +7,10 @@ import Testing
 
 @Suite struct EmbeddedPostgresTests {
     @Test func theEmbeddedClusterIsCreatedSharedAndStoppedByItsLastUser() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("runway-embedded-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        chmod(folder, 0o755)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = RunwayConfiguration(environment: [:])
-        configuration.dataDirectory = folder + "/data"
+        try await TestDatabase.withTemporaryDataDirectory { try await createShareAndStop($0) }
+    }
+
+    private func createShareAndStop(_ configuration: RunwayConfiguration) async throws {
         let logger = TestDatabase.logger
 
         // The first user creates, starts, migrates; the service role is not privileged.

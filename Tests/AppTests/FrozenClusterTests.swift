@@ -19,24 +19,18 @@ import Testing
 @Suite struct FrozenClusterTests {
     @Test(.timeLimit(.minutes(2)))
     func everyRequestIsAnsweredWhileTheClusterIsFrozen() async throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("runway-frozen-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        chmod(folder, 0o755)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        var configuration = RunwayConfiguration(environment: [:])
-        configuration.dataDirectory = folder + "/data"
-        let logger = TestDatabase.logger
-        let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
-        let cluster = try #require(prepared.embedded)
-        do {
-            try await freezeUnderLoad(cluster: cluster, endpoint: prepared.endpoint)
-        } catch {
+        try await TestDatabase.withTemporaryDataDirectory { configuration in
+            let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: TestDatabase.logger)
+            let cluster = try #require(prepared.embedded)
+            do {
+                try await freezeUnderLoad(cluster: cluster, endpoint: prepared.endpoint)
+            } catch {
+                await cluster.release()
+                throw error
+            }
             await cluster.release()
-            throw error
         }
-        await cluster.release()
     }
-
     private func freezeUnderLoad(cluster: EmbeddedPostgres, endpoint: DatabaseEndpoint) async throws {
         let logger = TestDatabase.logger
         let timeout = Duration.milliseconds(500)

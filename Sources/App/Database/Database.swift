@@ -69,6 +69,15 @@ struct Database: Sendable {
         }
     }
 
+    /// The moment, in milliseconds since 1970 as PostgreSQL's `runway.deadline` takes it, past
+    /// which a tenant transaction begun now must not commit: just before this call's caller gives
+    /// up on it (``timeout`` less a tenth, at most 100 ms), so a write answered 503 is not
+    /// committed later by a database that was frozen with it queued.
+    func commitDeadline(now: Date = Date()) -> String {
+        let margin = min(timeout / 10, .milliseconds(100))
+        return String(Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) + Int64((timeout - margin) / .milliseconds(1)))
+    }
+
     /// PostgreSQL's `statement_timeout` for a pool whose callers wait `timeout`: three quarters of
     /// it (at least 1 ms), so that PostgreSQL cancels a slow statement, and rolls back its
     /// transaction, before the caller gives up on it.
@@ -88,12 +97,14 @@ struct Database: Sendable {
         logger: Logger,
         _ body: @Sendable (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await traced(operation) {
+        let deadline = commitDeadline()
+        return try await traced(operation) {
             try await withConnection { connection in
                 try await measuringBackendCPU(of: scope.tenant, on: connection, logger: logger) {
                     try await Self.transaction(on: connection, logger: logger) { connection in
                         var entered = false
-                        for try await row in try await connection.execute(Statements.Enter(scope: scope), logger: logger) {
+                        let enter = Statements.Enter(scope: scope, deadline: deadline)
+                        for try await row in try await connection.execute(enter, logger: logger) {
                             entered = row
                         }
                         guard entered else { throw TenantKeyNoLongerValid() }

@@ -27,13 +27,19 @@ enum Statements {
         func decodeRow(_ row: PostgresRow) throws {}
     }
 
-    /// Sets the tenant for the transaction after checking the scope's key; false when the key is
-    /// no longer valid.
+    /// Sets the tenant for the transaction after checking the scope's key, and the moment past
+    /// which its COMMIT is refused (``Database/commitDeadline()``); false when the key is no
+    /// longer valid.
     struct Enter: PostgresPreparedStatement {
         typealias Row = Bool
-        static let sql = "SELECT runway_enter($1, $2, $3)"
+        static let sql = "SELECT runway_enter($1, $2, $3) FROM set_config('runway.deadline', $4, true)"
         let scope: TenantScope
-        func makeBindings() throws -> PostgresBindings { try scope.bindings() }
+        let deadline: String
+        func makeBindings() throws -> PostgresBindings {
+            var bindings = try scope.bindings()
+            bindings.append(deadline)
+            return bindings
+        }
         func decodeRow(_ row: PostgresRow) throws -> Bool { try row.decode(Bool.self) }
     }
 
@@ -53,16 +59,21 @@ enum Statements {
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
     }
 
-    /// A document write, in the same round trip as entering the tenant.
+    /// A document write, in the same round trip as entering the tenant, committed only before
+    /// `deadline` (``Database/commitDeadline()``).
     struct PutDocument: PostgresPreparedStatement {
         typealias Row = (Int16, Int64?, Bool?)
-        static let sql = "SELECT outcome, doc_version, doc_created FROM runway_put_document($1, $2, $3, $4, $5, $6, $7, $8)"
+        static let sql = """
+            SELECT p.outcome, p.doc_version, p.doc_created
+            FROM set_config('runway.deadline', $9, true), runway_put_document($1, $2, $3, $4, $5, $6, $7, $8) p
+            """
         let scope: TenantScope
         let collection: String
         let id: String
         let body: JSONBBytes
         let mode: Int16
         let versions: [Int64]?
+        let deadline: String
         func makeBindings() throws -> PostgresBindings {
             var bindings = try scope.bindings()
             bindings.append(collection)
@@ -70,6 +81,7 @@ enum Statements {
             bindings.append(body)
             bindings.append(mode)
             bindings.append(versions)
+            bindings.append(deadline)
             return bindings
         }
         func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }

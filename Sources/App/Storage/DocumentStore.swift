@@ -126,7 +126,8 @@ struct DocumentStore: Sendable {
             id: id,
             body: JSONBBytes(text: body),
             mode: mode,
-            versions: versions
+            versions: versions,
+            deadline: database.commitDeadline()
         )
         do {
             let rows = try await database.tenantStatement(statement, scope: tenant, .upsert("documents"), logger: logger)

@@ -63,6 +63,19 @@ enum TestDatabase {
         try await shared.value
     }
 
+    /// A configuration whose data directory is in a new temporary folder, removed after `body`:
+    /// for tests of the embedded cluster. The folder is traversable by others, since the cluster
+    /// runs as the `postgres` user when the tests run as root.
+    static func withTemporaryDataDirectory<Result>(_ body: (RunwayConfiguration) async throws -> Result) async throws -> Result {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("runway-embedded-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        chmod(folder, 0o755)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var configuration = RunwayConfiguration(environment: [:])
+        configuration.dataDirectory = folder + "/data"
+        return try await body(configuration)
+    }
+
     /// Runs `body` with a pool of its own on the shared database, as the service's role, set up
     /// as `serve` sets up its pool for a database timeout of `databaseTimeout`.
     static func withServiceClient<Result: Sendable>(
