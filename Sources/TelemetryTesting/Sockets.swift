@@ -23,7 +23,22 @@ public final class SilentListener: Sendable {
     deinit { close(descriptor) }
 }
 
-/// A port on 127.0.0.1 where nothing listens (bound, then closed): connections are refused.
+/// A port on 127.0.0.1 that is bound and never listens, for as long as this lives: connections
+/// to it are refused, and no other test's server can be given the port meanwhile (as one can a
+/// port bound and closed at once, when tests run in parallel).
+public final class RefusingPort: Sendable {
+    public let port: Int
+    private let descriptor: Int32
+
+    public init() throws {
+        (descriptor, port) = try bindLoopback()
+    }
+
+    deinit { close(descriptor) }
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then closed): connections are refused until
+/// something binds it, as a test's own server later may (use ``RefusingPort`` otherwise).
 public func refusedLoopbackPort() throws -> Int {
     let (descriptor, port) = try bindLoopback()
     close(descriptor)

@@ -112,6 +112,7 @@ import Testing
                 #expect(refusal.hasPrefix("HTTP/1.1 503"), "\(refusal)")
                 #expect(refusal.contains("Retry-After: 1") && refusal.contains("Connection: close"))
                 #expect(refusal.hasSuffix("}"), "a whole problem body, then the end: \(refusal)")
+                #expect(refusal.contains(#""type":"urn:runway:problem:unavailable""#))
                 #expect(counters.refused.load(ordering: .relaxed) == 1)
                 // Held connections still work.
                 try first.send(request)

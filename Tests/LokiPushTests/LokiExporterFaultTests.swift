@@ -182,10 +182,12 @@ import Testing
     }
 
     @Test func aRefusedConnectionIsRetryable() async throws {
-        var configuration = LokiExporter.Configuration(baseURL: "http://127.0.0.1:\(try refusedLoopbackPort())")
+        let refusing = try RefusingPort()
+        var configuration = LokiExporter.Configuration(baseURL: "http://127.0.0.1:\(refusing.port)")
         // AsyncHTTPClient keeps trying to connect until the request's deadline.
         configuration.timeout = .milliseconds(500)
         let exporter = LokiExporter(client: .shared, configuration: configuration)
         #expect(await exporter.export(try Self.records(3)) == .retryable(retryAfter: nil))
+        withExtendedLifetime(refusing) {}
     }
 }

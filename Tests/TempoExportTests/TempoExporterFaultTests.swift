@@ -260,15 +260,19 @@ import Tracing
     }
 
     @Test func aRefusedConnectionIsRetryable() async throws {
-        var configuration = TempoExporter.Configuration(baseURL: "http://127.0.0.1:\(try refusedLoopbackPort())")
+        let refusing = try RefusingPort()
+        var configuration = TempoExporter.Configuration(baseURL: "http://127.0.0.1:\(refusing.port)")
         // AsyncHTTPClient keeps trying to connect until the request's deadline.
         configuration.timeout = .milliseconds(500)
         let exporter = TempoExporter(client: Self.client(), configuration: configuration, resource: Self.resource)
         #expect(await exporter.export(Self.spans(3)) == .retryable(retryAfter: nil))
+        withExtendedLifetime(refusing) {}
     }
 
     @Test func shutdownWhileTheCollectorIsDownEndsByItsDeadlineAndCountsEverySpan() async throws {
-        var exporterConfiguration = TempoExporter.Configuration(baseURL: "http://127.0.0.1:\(try refusedLoopbackPort())")
+        let refusing = try RefusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        var exporterConfiguration = TempoExporter.Configuration(baseURL: "http://127.0.0.1:\(refusing.port)")
         exporterConfiguration.timeout = .milliseconds(200)
         var configuration = TempoConfiguration.defaultBatching
         configuration.maximumBatchEntries = 3

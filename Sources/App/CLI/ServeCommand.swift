@@ -64,7 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
 /// is exported and `/metrics` shows a registry of this call's own.
 func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: TelemetryService? = nil) async throws {
     let adminToken = try AdminToken.resolve(configuration: configuration, logger: logger)
-    let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, logger: logger)
+    // A `runway migrate` beside it (the pod) may still be at work: its schema is waited for.
+    let prepared = try await DatabaseBootstrap.prepare(configuration: configuration, schemaWait: .seconds(60), logger: logger)
     let lease: InstanceLease
     do {
         lease = try await InstanceLease.acquire(instance: configuration.telemetry.instance, endpoint: prepared.endpoint, logger: logger)

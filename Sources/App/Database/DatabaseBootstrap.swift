@@ -19,9 +19,12 @@ enum DatabaseBootstrap {
     /// - Parameter checkingServiceRole: refuse a `DATABASE_URL` role that bypasses row-level
     ///   security or owns any of the schema (off only for `runway migrate`, which may be given
     ///   the owner's URL).
+    /// - Parameter schemaWait: how long a schema older than this binary is waited for (a
+    ///   `runway migrate` beside the service, as in the pod) before it is refused.
     static func prepare(
         configuration: RunwayConfiguration,
         checkingServiceRole: Bool = true,
+        schemaWait: Duration = .zero,
         logger: Logger
     ) async throws -> PreparedDatabase {
         if let url = configuration.databaseURL {
@@ -33,7 +36,7 @@ enum DatabaseBootstrap {
             } else if !checkingServiceRole {
                 try await migrate(endpoint, logger: logger)
             } else {
-                try await checkSchemaIsCurrent(endpoint, logger: logger)
+                try await checkSchemaIsCurrent(endpoint, waiting: schemaWait, logger: logger)
             }
             if checkingServiceRole { try await checkServiceRole(endpoint, logger: logger) }
             return PreparedDatabase(endpoint: endpoint, embedded: nil)
@@ -113,15 +116,28 @@ enum DatabaseBootstrap {
 
     /// Refuses a database whose schema is older than this binary's: the serving role cannot apply
     /// migrations, the owner can (`runway migrate`).
-    static func checkSchemaIsCurrent(_ endpoint: DatabaseEndpoint, logger: Logger) async throws {
+    static func checkSchemaIsCurrent(_ endpoint: DatabaseEndpoint, waiting: Duration = .zero, logger: Logger) async throws {
         let latest = Migration.all.last?.version ?? 0
+        let deadline = ContinuousClock.now + waiting
         let current = try await withClient(endpoint, logger: logger) { client in
-            do {
-                let rows = try await client.query("SELECT coalesce(max(version), 0) FROM runway_schema_migrations", logger: logger)
-                for try await version in rows.decode(Int.self) { return version }
-                return 0
-            } catch  where error.sqlState == "42P01" {
-                return 0
+            var logged = false
+            while true {
+                let current: Int
+                do {
+                    let rows = try await client.query("SELECT coalesce(max(version), 0) FROM runway_schema_migrations", logger: logger)
+                    current = try await rows.decode(Int.self).first { _ in true } ?? 0
+                } catch  where error.sqlState == "42P01" {
+                    current = 0
+                }
+                guard current < latest, ContinuousClock.now < deadline else { return current }
+                if !logged {
+                    logger.notice(
+                        "waiting for the schema: run `runway migrate` as its owner",
+                        metadata: ["current": "\(current)", "needed": "\(latest)", "within": "\(waiting)"]
+                    )
+                    logged = true
+                }
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
         guard current >= latest else {

@@ -80,8 +80,9 @@ final class ConnectionCap: ChannelInboundHandler, RemovableChannelHandler {
         string: "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/problem+json\r\nRetry-After: 1\r\nConnection: close\r\n"
             + "Content-Length: \(refusalBody.utf8.count)\r\n\r\n" + refusalBody
     )
+    /// The problem document of ``Problem/unavailable(_:)``, written out: nothing is parsed yet.
     private static let refusalBody =
-        #"{"type":"https://runway.dev/problems/unavailable","title":"Too many connections","status":503,"detail":"The server holds as many connections as it allows; retry shortly."}"#
+        #"{"type":"urn:runway:problem:unavailable","title":"Service unavailable","status":503,"detail":"the server holds as many connections as it allows; retry shortly"}"#
 
     private let limit: Int
     private let counters: ConnectionCounters
