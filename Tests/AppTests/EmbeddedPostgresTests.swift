@@ -10,6 +10,23 @@ import Testing
         try await TestDatabase.withTemporaryDataDirectory { try await createShareAndStop($0) }
     }
 
+    /// As root the cluster runs as `postgres`, which cannot enter a private (0700) folder of
+    /// root's: initdb's "Permission denied" comes with what to do about it.
+    @Test(.enabled(if: getuid() == 0)) func aDataDirectoryThePostgresUserCannotReachIsExplained() async throws {
+        try await TestDatabase.withTemporaryDataDirectory { configuration in
+            var configuration = configuration
+            let parent = (configuration.dataDirectory as NSString).deletingLastPathComponent + "/private"
+            try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+            chmod(parent, 0o700)
+            configuration.dataDirectory = parent + "/data"
+            await #expect {
+                _ = try await DatabaseBootstrap.prepare(configuration: configuration, logger: TestDatabase.logger)
+            } throws: { error in
+                "\(error)".contains("must be able to reach") && "\(error)".contains("chmod o+x")
+            }
+        }
+    }
+
     private func createShareAndStop(_ configuration: RunwayConfiguration) async throws {
         let logger = TestDatabase.logger
 

@@ -10,8 +10,9 @@
 #   3. Debian's prometheus, with deploy/observability/prometheus.yml scraping it every second
 #      (OpenMetrics, exemplar storage on), evaluates every PromQL expression of service.json: each
 #      must return data; its exemplars of the latency histogram name traces the sink received;
-#   4. every SQL query of tenant-cost.json runs on that Runway's migrated schema as a login member
-#      of runway_finance and returns the declared columns.
+#   4. every SQL query of tenant-cost.json runs on that Runway's migrated schema as a role in
+#      runway_finance (SET ROLE: the embedded cluster admits only peer logins) and returns the
+#      declared columns.
 # Usage: scripts/lib/dashboard-checks.sh PATH_TO_RUNWAY  (from the repository root; needs the
 # test venv, postgresql and prometheus: scripts/test installs them)
 set -euo pipefail
@@ -109,7 +110,7 @@ await_prometheus
 "$python" "$checks" promql "http://127.0.0.1:$prometheus_port" 300
 "$python" "$checks" exemplars "http://127.0.0.1:$prometheus_port" "$work/trace-ids" 60
 
-log "finance SQL as a login member of runway_finance, on the live Runway's migrated schema"
+log "finance SQL as a role in runway_finance (SET ROLE), on the live Runway's migrated schema"
 as_postgres psql -X -q -v ON_ERROR_STOP=1 -h "$data/run" -U postgres -d runway \
     -c "CREATE ROLE dashboard_check LOGIN IN ROLE runway_finance" >/dev/null
 "$python" "$checks" sql "$data/run" dashboard_check

@@ -576,8 +576,13 @@ def exemplars(url, trace_ids_file, timeout):
 
 
 def psql(socket_dir, role, sql):
-    """Runs `sql` as `role` over the embedded cluster's socket: (columns, rows) or raises."""
-    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", "-h", socket_dir, "-U", role, "-d", "runway", "-c", sql]
+    """Runs `sql` as `role` over the embedded cluster's socket: (columns, rows) or raises.
+
+    The embedded cluster lets only its own OS user in (peer authentication, as `postgres` or
+    `runway`), so the check logs in as `postgres` and takes `role` with SET ROLE: privileges and
+    row-level security are then `role`'s, as for a login of its own."""
+    command = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "--csv", "-h", socket_dir, "-U", "postgres", "-d", "runway",
+               "-c", f'SET ROLE "{role}"', "-c", sql]
     if os.getuid() == 0:  # the socket's folder belongs to the cluster's user
         command = ["runuser", "-u", "postgres", "--"] + command
     done = subprocess.run(command, capture_output=True, text=True, timeout=30)
