@@ -17,14 +17,14 @@ import Testing
         #expect(try await store.check(first, logger: logger) == .unknown)
         #expect(try await store.check(APIKey.generate(), logger: logger) == .unknown)
         // The bucket is empty: a third unknown key id is refused without a look-up…
-        await #expect(throws: Problem.keyLookupsExhausted) {
+        await #expect(throws: KeyLookupsExhausted()) {
             try await store.check(APIKey.generate(), logger: logger)
         }
         // …a key id found unknown before is refused from memory…
         #expect(try await store.check(first, logger: logger) == .unknown)
         // …and a real key not yet cached waits for the next token.
         let key = try #require(APIKey(parsing: Substring(issued)))
-        await #expect(throws: Problem.keyLookupsExhausted) {
+        await #expect(throws: KeyLookupsExhausted()) {
             try await store.check(key, logger: logger)
         }
         clock.advance(by: .milliseconds(500))

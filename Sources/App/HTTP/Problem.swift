@@ -127,6 +127,8 @@ extension Problem {
             }
         case is TenantKeyNoLongerValid:
             return .unknownKey
+        case is KeyLookupsExhausted:
+            return .keyLookupsExhausted
         case let failure as TenantStore.Failure:
             switch failure {
             case .duplicateName: return .conflict("tenant-exists", "a tenant of that name exists")

@@ -55,18 +55,19 @@ enum KeyCheck: Sendable, Equatable {
 
 /// At most `perSecond` look-ups a second (in bursts of as many) of keys that are not in the
 /// ``KeyCache``: requests with made-up keys reach the database no faster than that, whatever
-/// their number; past it they get 503 at once, without a look-up.
+/// their number; past it ``KeyLookupsExhausted`` (a 503) at once, without a look-up.
 struct KeyLookupLimit: Sendable {
-    let perSecond: Int
     let admit: @Sendable () -> Bool
 
     init<C: Clock>(perSecond: Int, clock: C) where C.Duration == Duration {
-        self.perSecond = perSecond
         let bucket = RateLimiter(clock: clock)
         let id = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
         self.admit = { bucket.acquire(tenant: id, rate: perSecond, burst: perSecond) == nil }
     }
 }
+
+/// A key not in the cache could not be looked up now (``KeyLookupLimit``).
+struct KeyLookupsExhausted: Error, Equatable {}
 
 /// Platform data: plans, tenants and their keys. Used by the admin API, the CLI and auth.
 struct TenantStore: Sendable {
@@ -99,7 +100,7 @@ struct TenantStore: Sendable {
     func check(_ key: APIKey, logger: Logger) async throws -> KeyCheck {
         let hash = key.hash
         if let known = keys.check(keyID: key.id, hash: hash) { return known }
-        if let lookups, !lookups.admit() { throw Problem.keyLookupsExhausted }
+        if let lookups, !lookups.admit() { throw KeyLookupsExhausted() }
         let check = try await database.traced(.select("api_keys")) {
             try await lookUp(key, hash: hash, logger: logger)
         }
