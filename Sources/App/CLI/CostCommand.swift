@@ -26,7 +26,12 @@ struct CostCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await runCommand {
-                let (start, end) = try CostCommand.period(from: from, to: to)
+                let (start, end): (Date, Date)
+                do {
+                    (start, end) = try CostReport.period(from: from, to: to)
+                } catch let error as CostReport.InvalidPeriod {
+                    throw ConfigurationError(description: error.describe(option: { "--\($0)" }))
+                }
                 let report = try await common.withDatabase { database, logger in
                     try await CostReport.load(database: database, from: start, to: end, logger: logger)
                 }
@@ -37,20 +42,5 @@ struct CostCommand: AsyncParsableCommand {
                 }
             }
         }
-    }
-
-    /// The period from the options (or their defaults); the same rules for the admin export.
-    static func period(from: String?, to: String?, now: Date = Date()) throws -> (Date, Date) {
-        func parse(_ text: String?, _ name: String, default fallback: Date) throws -> Date {
-            guard let text else { return fallback }
-            guard let date = CostReport.parseInstant(text) else {
-                throw ConfigurationError(description: "--\(name) \(text) is not a date (2026-11-01) or an ISO 8601 instant")
-            }
-            return date
-        }
-        let start = try parse(from, "from", default: CostReport.monthStart(of: now))
-        let end = try parse(to, "to", default: now)
-        guard start < end else { throw ConfigurationError(description: "--from must be before --to") }
-        return (start, end)
     }
 }

@@ -14,9 +14,9 @@ struct AdminCostRoutes: Sendable {
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
         let period: (Date, Date)
         do {
-            period = try CostCommand.period(from: request.query("from"), to: request.query("to"))
-        } catch let error as ConfigurationError {
-            throw Problem.badRequest("invalid-period", error.description.replacingOccurrences(of: "--", with: ""))
+            period = try CostReport.period(from: request.query("from"), to: request.query("to"))
+        } catch let error as CostReport.InvalidPeriod {
+            throw Problem.badRequest("invalid-period", error.describe(option: { $0 }))
         }
         let report = try await CostReport.load(database: database, from: period.0, to: period.1, logger: context.logger)
         return Response(

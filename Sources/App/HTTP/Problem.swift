@@ -129,6 +129,8 @@ extension Problem {
             return .unknownKey
         case is KeyLookupsExhausted:
             return .keyLookupsExhausted
+        case let invalid as InvalidName:
+            return .badRequest(invalid.slug, invalid.detail)
         case let failure as TenantStore.Failure:
             switch failure {
             case .duplicateName: return .conflict("tenant-exists", "a tenant of that name exists")
