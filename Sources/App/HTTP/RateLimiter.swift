@@ -42,3 +42,12 @@ final class RateLimiter<C: Clock>: Sendable where C.Duration == Duration {
 extension RateLimiter where C == ContinuousClock {
     convenience init() { self.init(clock: ContinuousClock()) }
 }
+
+extension KeyLookupLimit {
+    /// `perSecond` look-ups a second, in bursts of as many: one token bucket for the instance.
+    init<C: Clock>(perSecond: Int, clock: C) where C.Duration == Duration {
+        let bucket = RateLimiter(clock: clock)
+        let id = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        self.init(admit: { bucket.acquire(tenant: id, rate: perSecond, burst: perSecond) == nil })
+    }
+}

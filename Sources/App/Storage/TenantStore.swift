@@ -53,17 +53,13 @@ enum KeyCheck: Sendable, Equatable {
     case unknown
 }
 
-/// At most `perSecond` look-ups a second (in bursts of as many) of keys that are not in the
-/// ``KeyCache``: requests with made-up keys reach the database no faster than that, whatever
-/// their number; past it ``KeyLookupsExhausted`` (a 503) at once, without a look-up.
+/// A budget for look-ups of keys that are not in the ``KeyCache`` (the service's: a token bucket
+/// of `RUNWAY_KEY_LOOKUPS_PER_SECOND`): requests with made-up keys reach the database no faster
+/// than it allows, whatever their number; past it ``KeyLookupsExhausted`` (a 503) at once,
+/// without a look-up.
 struct KeyLookupLimit: Sendable {
+    /// Takes a look-up from the budget; false when there is none left now.
     let admit: @Sendable () -> Bool
-
-    init<C: Clock>(perSecond: Int, clock: C) where C.Duration == Duration {
-        let bucket = RateLimiter(clock: clock)
-        let id = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
-        self.admit = { bucket.acquire(tenant: id, rate: perSecond, burst: perSecond) == nil }
-    }
 }
 
 /// A key not in the cache could not be looked up now (``KeyLookupLimit``).
