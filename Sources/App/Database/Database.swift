@@ -73,9 +73,9 @@ struct Database: Sendable {
     /// which a tenant transaction begun now must not commit: just before this call's caller gives
     /// up on it (``timeout`` less a tenth, at most 100 ms), so a write answered 503 is not
     /// committed later by a database that was frozen with it queued.
-    func commitDeadline(now: Date = Date()) -> String {
+    func commitDeadline(now: Date = Date()) -> Int64 {
         let margin = min(timeout / 10, .milliseconds(100))
-        return String(Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) + Int64((timeout - margin) / .milliseconds(1)))
+        return Int64((now.timeIntervalSince1970 * 1000).rounded(.down)) + Int64((timeout - margin) / .milliseconds(1))
     }
 
     /// PostgreSQL's `statement_timeout` for a pool whose callers wait `timeout`: three quarters of

@@ -32,9 +32,9 @@ enum Statements {
     /// longer valid.
     struct Enter: PostgresPreparedStatement {
         typealias Row = Bool
-        static let sql = "SELECT runway_enter($1, $2, $3) FROM set_config('runway.deadline', $4, true)"
+        static let sql = "SELECT runway_enter($1, $2, $3) FROM set_config('runway.deadline', $4::text, true)"
         let scope: TenantScope
-        let deadline: String
+        let deadline: Int64
         func makeBindings() throws -> PostgresBindings {
             var bindings = try scope.bindings()
             bindings.append(deadline)
@@ -65,7 +65,7 @@ enum Statements {
         typealias Row = (Int16, Int64?, Bool?)
         static let sql = """
             SELECT p.outcome, p.doc_version, p.doc_created
-            FROM set_config('runway.deadline', $9, true), runway_put_document($1, $2, $3, $4, $5, $6, $7, $8) p
+            FROM set_config('runway.deadline', $9::text, true), runway_put_document($1, $2, $3, $4, $5, $6, $7, $8) p
             """
         let scope: TenantScope
         let collection: String
@@ -73,7 +73,7 @@ enum Statements {
         let body: JSONBBytes
         let mode: Int16
         let versions: [Int64]?
-        let deadline: String
+        let deadline: Int64
         func makeBindings() throws -> PostgresBindings {
             var bindings = try scope.bindings()
             bindings.append(collection)

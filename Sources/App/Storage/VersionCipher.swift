@@ -13,19 +13,21 @@ import Synchronization
 struct VersionCipher: Sendable {
     static let bits = 48
     private static let halfMask: UInt64 = (1 << 24) - 1
-    private let roundKeys: [SymmetricKey]
+    /// Each round's HMAC with its key already taken in, copied for each use (keying an HMAC
+    /// hashes the key's pads: done once here, not four times per version shown).
+    private let rounds: [HMAC<SHA256>]
 
     init(key: [UInt8]) {
         let master = SymmetricKey(data: key)
-        roundKeys = (0..<4).map { round in
-            SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: [UInt8(round)], using: master)))
+        rounds = (0..<4).map { round in
+            HMAC(key: SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: [UInt8(round)], using: master))))
         }
     }
 
     /// The public version of internal version `version` (which is below 2⁴⁸).
     func encode(_ version: Int64) -> Int64 {
         var (left, right) = (UInt64(version) >> 24 & Self.halfMask, UInt64(version) & Self.halfMask)
-        for key in roundKeys { (left, right) = (right, left ^ Self.round(right, key)) }
+        for keyed in rounds { (left, right) = (right, left ^ Self.round(right, keyed)) }
         return Int64(left << 24 | right)
     }
 
@@ -33,14 +35,14 @@ struct VersionCipher: Sendable {
     func decode(_ version: Int64) -> Int64? {
         guard version >= 0, version < 1 << Self.bits else { return nil }
         var (left, right) = (UInt64(version) >> 24, UInt64(version) & Self.halfMask)
-        for key in roundKeys.reversed() { (left, right) = (right ^ Self.round(left, key), left) }
+        for keyed in rounds.reversed() { (left, right) = (right ^ Self.round(left, keyed), left) }
         return Int64(left << 24 | right)
     }
 
-    private static func round(_ half: UInt64, _ key: SymmetricKey) -> UInt64 {
-        let input = [UInt8(half >> 16 & 0xFF), UInt8(half >> 8 & 0xFF), UInt8(half & 0xFF)]
-        let code = Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
-        return UInt64(code[0]) << 16 | UInt64(code[1]) << 8 | UInt64(code[2])
+    private static func round(_ half: UInt64, _ keyed: HMAC<SHA256>) -> UInt64 {
+        var hmac = keyed
+        hmac.update(data: [UInt8(half >> 16 & 0xFF), UInt8(half >> 8 & 0xFF), UInt8(half & 0xFF)])
+        return hmac.finalize().withUnsafeBytes { code in UInt64(code[0]) << 16 | UInt64(code[1]) << 8 | UInt64(code[2]) }
     }
 }
 
