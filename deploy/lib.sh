@@ -18,14 +18,20 @@ ensure_podman() {
     export CONTAINERS_CONF="$DEPLOY_STATE/containers.conf"
 }
 
+# write_containers_conf FILE [ENGINE_LINE...]: ENGINE_LINEs are added to its [engine] section.
 write_containers_conf() {
-    cat >"$1" <<'CONF'
+    local file=$1
+    shift
+    {
+        cat <<'CONF'
 # Written by deploy/ scripts: runc (crun cannot run on hybrid cgroups), no default ulimits.
 [containers]
 default_ulimits = []
 [engine]
 runtime = "runc"
 CONF
+        [ "$#" -eq 0 ] || printf '%s\n' "$@"
+    } >"$file"
 }
 
 # The architecture names: uname/Swift (x86_64, aarch64) -> OCI (amd64, arm64).
