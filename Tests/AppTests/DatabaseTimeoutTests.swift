@@ -73,6 +73,28 @@ import Testing
         }
     }
 
+    @Test(.timeLimit(.minutes(1)))
+    func aCallerWaitingForAConnectionGivesUpAtTheTimeoutAndThePoolStaysUsable() async throws {
+        try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(300)) { client in
+            let database = Database(client: client, timeout: .milliseconds(300))
+            let (held, release) = AsyncStream.makeStream(of: Void.self)
+            let (released, hold) = AsyncStream.makeStream(of: Void.self)
+            // The pool's only connection is held by another caller.
+            async let holder: Void = database.withConnection { _ in
+                release.yield()
+                for await _ in released { break }
+            }
+            for await _ in held { break }
+            // The timer cancels the waiting task, not its parent: run it as a task of its own.
+            let waiter = Task { try await database.withConnection { _ in 1 } }
+            await #expect(throws: DatabaseTimeout.self) { try await waiter.value }
+            hold.yield()
+            try await holder
+            // The abandoned lease request left the pool: the next caller gets the connection.
+            #expect(try await database.withConnection { _ in 2 } == 2)
+        }
+    }
+
     @Test func aWriteWhoseRequestGaveUpIsNotCommitted() async throws {
         let app = try await TestApp()
         let (tenant, key) = try await app.makeTenant()

@@ -18,7 +18,12 @@ struct RoutesCommand: AsyncParsableCommand {
             configuration: .init(unixSocketPath: "/nonexistent", username: "none", password: nil, database: nil),
             backgroundLogger: Logger(label: "routes")
         )
-        let services = RunwayServices(client: client, maxDocumentBytes: 1, usageFlushInterval: .seconds(1), logger: Logger(label: "routes"))
+        let services = RunwayServices(
+            clients: DatabaseClients(client),
+            maxDocumentBytes: 1,
+            usageFlushInterval: .seconds(1),
+            logger: Logger(label: "routes")
+        )
         for route in registeredRoutes(services: services) { print(route) }
     }
 }

@@ -73,15 +73,14 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         await prepared.embedded?.release()
         throw error
     }
-    let client = PostgresClient(
-        configuration: prepared.endpoint.clientConfiguration(
-            maxConnections: configuration.databaseMaxConnections,
-            statementTimeout: Database.statementTimeout(for: .milliseconds(configuration.databaseTimeoutMilliseconds))
-        ),
+    let statementTimeout = Database.statementTimeout(for: .milliseconds(configuration.databaseTimeoutMilliseconds))
+    let clients = DatabaseClients(
+        configuration: { prepared.endpoint.clientConfiguration(maxConnections: $0, statementTimeout: statementTimeout) },
+        maxConnections: configuration.databaseMaxConnections,
         backgroundLogger: logger
     )
     let services = RunwayServices(
-        client: client,
+        clients: clients,
         maxDocumentBytes: configuration.maxDocumentBytes,
         maxPageBytes: configuration.maxPageBytes,
         usageFlushInterval: .seconds(configuration.usageFlushSeconds),
@@ -152,7 +151,7 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
         lease,
-        client,
+        clients,
         makeCostLedgerService(services: services, logger: logger),
         UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),
         DrainDeadline(base: adminApp, limit: stop.requests, clock: ContinuousClock()),

@@ -11,7 +11,7 @@ import Synchronization
 /// The first connection decides whether the backends are visible here; if not (a remote
 /// database, or another PID namespace), this part of the meter is off, logged once, and flagged
 /// on every ledger row (`db_metered = false`).
-final class DatabaseCPUMeter: Sendable {
+final class DatabaseCPUMeter: TenantWorkObserver {
     private struct State {
         var readers: [PostgresConnection.ID: BackendCPU.Reader] = [:]
         var enabled: Bool?
@@ -31,7 +31,7 @@ final class DatabaseCPUMeter: Sendable {
     }
 
     /// Runs `body` on `connection` and credits the backend CPU it took to `tenant`.
-    func measure<Result: Sendable>(
+    func observe<Result: Sendable>(
         tenant: UUID,
         connection: PostgresConnection,
         logger: Logger,

@@ -52,21 +52,7 @@ struct RequestCost: Sendable, Equatable {
     func addMetadata(to metadata: inout Logger.Metadata) {
         metadata["app_cpu_ns"] = "\(usage.appCPUNanoseconds)"
         metadata["db_cpu_ns"] = "\(usage.databaseCPUNanoseconds)"
-        metadata["cost_microusd"] = "\(String(format: "%.6f", costMicros))"
-    }
-}
-
-extension Database {
-    /// Runs `body`, crediting the backend CPU it takes on `connection` to `tenant` when the
-    /// cost meter can see the database's processes.
-    func measuringBackendCPU<Result: Sendable>(
-        of tenant: UUID,
-        on connection: PostgresConnection,
-        logger: Logger,
-        _ body: () async throws -> Result
-    ) async throws -> Result {
-        guard let backendCPU else { return try await body() }
-        return try await backendCPU.measure(tenant: tenant, connection: connection, logger: logger, body)
+        metadata["cost_microusd"] = "\(DecimalText.fixed(Int64((costMicros * 1e6).rounded()), decimals: 6))"
     }
 }
 

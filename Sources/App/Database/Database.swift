@@ -13,59 +13,58 @@ import Tracing
 /// Every transaction or query is a client span named by its operation and table, never by
 /// parameter values.
 struct Database: Sendable {
-    let client: PostgresClient
+    let clients: DatabaseClients
     let tracer: any Tracer
-    /// Credits each tenant transaction's backend CPU to the tenant (the cost meter); nil: off.
-    let backendCPU: DatabaseCPUMeter?
+    /// Told of each tenant's work on a connection (the cost meter measures its backend's CPU).
+    let observer: (any TenantWorkObserver)?
     /// Longest wait for a pooled connection plus the work on it; past it the caller gets
     /// ``DatabaseTimeout`` (a 503), rather than waiting as long as the database is down.
     let timeout: Duration
 
     init(
-        client: PostgresClient,
+        clients: DatabaseClients,
         tracer: any Tracer = InstrumentationSystem.tracer,
-        backendCPU: DatabaseCPUMeter? = nil,
+        observer: (any TenantWorkObserver)? = nil,
         timeout: Duration = .seconds(5)
     ) {
-        self.client = client
+        self.clients = clients
         self.tracer = tracer
-        self.backendCPU = backendCPU
+        self.observer = observer
         self.timeout = timeout
     }
 
-    /// A pooled connection for `body`, within ``timeout``. While PostgreSQL is down the pool
-    /// keeps reconnecting and its lease requests wait; this ends the wait (cancelling the lease).
+    init(client: PostgresClient, timeout: Duration = .seconds(5)) {
+        self.init(clients: DatabaseClients(client), timeout: timeout)
+    }
+
+    /// A pooled connection (of the calling event loop's pool) for `body`, within ``timeout``.
     ///
     /// A statement that runs too long is cancelled by PostgreSQL itself (the pool's connections
     /// set ``statementTimeout(for:)``, below this timeout), so its transaction is rolled back
     /// before the caller hears of it. Past the timeout the database is not answering at all
-    /// (stopped, or its host frozen): the connection is closed, which ends the wait at once, since
-    /// PostgresNIO's queries do not stop on cancellation.
+    /// (stopped, or its host frozen), and a timer on the caller's event loop ends the wait: it
+    /// cancels the calling task while it waits for a connection (PostgreSQL down: the pool keeps
+    /// reconnecting and its lease requests wait), or closes the connection it holds (PostgresNIO's
+    /// queries do not stop on cancellation). No task is started for it.
     func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
-        let leased = LeasedConnection()
-        return try await withoutActuallyEscaping(body) { body in
-            try await withThrowingTaskGroup(of: Result?.self) { group in
-                group.addTask {
-                    try await client.withConnection { connection in
-                        // PostgresNIO never answers a query written to a connection that has
-                        // closed (the write fails and nobody is told): one that closed while idle
-                        // in the pool, or that a timeout closed just before, is refused here.
-                        guard !connection.isClosed else { throw DatabaseConnectionClosed() }
-                        leased.connection.withLock { $0 = connection }
-                        return try await body(connection)
-                    }
-                }
-                group.addTask { [timeout] in
-                    try await MultiThreadedEventLoopGroup.singleton.any().sleep(for: timeout)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let result = first else {
-                    if let connection = leased.connection.withLock({ $0 }) { connection.close().whenComplete { _ in } }
-                    throw DatabaseTimeout(limit: timeout)
-                }
-                return result
+        let watch = ConnectionWatch()
+        withUnsafeCurrentTask { watch.start($0) }
+        let timer = clients.currentLoop.scheduleTask(in: TimeAmount(timeout)) { watch.expire() }
+        do {
+            let result = try await clients.current.withConnection { connection in
+                // PostgresNIO never answers a query written to a connection that has closed (the
+                // write fails and nobody is told): one that closed while idle in the pool, or that
+                // a timeout closed just before, is refused here.
+                guard !connection.isClosed, watch.lease(connection) else { throw DatabaseConnectionClosed() }
+                return try await body(connection)
             }
+            watch.end()
+            timer.cancel()
+            return result
+        } catch {
+            let expired = watch.end()
+            timer.cancel()
+            throw expired ? DatabaseTimeout(limit: timeout) : error
         }
     }
 
@@ -100,7 +99,7 @@ struct Database: Sendable {
         let deadline = commitDeadline()
         return try await traced(operation) {
             try await withConnection { connection in
-                try await measuringBackendCPU(of: scope.tenant, on: connection, logger: logger) {
+                try await observing(scope.tenant, on: connection, logger: logger) {
                     try await Self.transaction(on: connection, logger: logger) { connection in
                         var entered = false
                         let enter = Statements.Enter(scope: scope, deadline: deadline)
@@ -126,13 +125,24 @@ struct Database: Sendable {
     ) async throws -> [Statement.Row] where Statement.Row: Sendable {
         try await traced(operation) {
             try await withConnection { connection in
-                try await measuringBackendCPU(of: scope.tenant, on: connection, logger: logger) {
+                try await observing(scope.tenant, on: connection, logger: logger) {
                     var rows: [Statement.Row] = []
                     for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
                     return rows
                 }
             }
         }
+    }
+
+    /// Runs `body`, the work of `tenant` on `connection`, under the ``observer``.
+    private func observing<Result: Sendable>(
+        _ tenant: UUID,
+        on connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard let observer else { return try await body() }
+        return try await observer.observe(tenant: tenant, connection: connection, logger: logger, body)
     }
 
     /// Runs `body` in a transaction on the platform tables (plans, tenants, keys).
@@ -208,9 +218,77 @@ struct Database: Sendable {
     }
 }
 
-/// The connection a ``Database/withConnection(_:)`` call got from the pool, for its timeout to close.
-private final class LeasedConnection: Sendable {
-    let connection = Mutex<PostgresConnection?>(nil)
+/// Told of each tenant's work on a database connection: the cost meter measures the backend's
+/// CPU around it. The database layer knows nothing more of who observes it.
+protocol TenantWorkObserver: Sendable {
+    /// Runs `body`, the work of `tenant` on `connection`, and observes it.
+    func observe<Result: Sendable>(
+        tenant: UUID,
+        connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> Result
+    ) async throws -> Result
+}
+
+/// One ``Database/withConnection(_:)`` call as its timer sees it: waiting for a connection (the
+/// task to cancel), holding one (the connection to close), expired, or over.
+private final class ConnectionWatch: Sendable {
+    /// The calling task, touched only under the lock and only while its call has not ended (it
+    /// sets `.ended` before returning), so it is alive whenever the timer cancels it.
+    private struct Caller: @unchecked Sendable {
+        let task: UnsafeCurrentTask
+    }
+
+    private enum State {
+        case idle
+        case waiting(Caller)
+        case leased(PostgresConnection)
+        case expired
+        case ended
+    }
+
+    private let state = Mutex<State>(.idle)
+
+    func start(_ task: UnsafeCurrentTask?) {
+        state.withLock { state in
+            if case .idle = state, let task { state = .waiting(Caller(task: task)) }
+        }
+    }
+
+    /// False when the timer has already expired.
+    func lease(_ connection: PostgresConnection) -> Bool {
+        state.withLock { state in
+            if case .expired = state { return false }
+            state = .leased(connection)
+            return true
+        }
+    }
+
+    /// The timer's end of the wait.
+    func expire() {
+        state.withLock { state in
+            switch state {
+            case .idle: state = .expired
+            case .waiting(let caller):
+                state = .expired
+                caller.task.cancel()
+            case .leased(let connection):
+                state = .expired
+                connection.close().whenComplete { _ in }
+            case .expired, .ended: break
+            }
+        }
+    }
+
+    /// Ends the call; true when its timer had expired.
+    @discardableResult
+    func end() -> Bool {
+        state.withLock { state in
+            defer { state = .ended }
+            if case .expired = state { return true }
+            return false
+        }
+    }
 }
 
 /// What a database span names: an operation (`SELECT`, `INSERT`, `UPSERT`…) and its main table.

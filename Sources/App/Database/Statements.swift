@@ -2,11 +2,13 @@ import Foundation
 import NIOCore
 import PostgresNIO
 
-/// The request path's statements, prepared once per connection (PostgresNIO names them and
-/// prepares each on a connection's first use): PostgreSQL parses and plans them once, not on
-/// every request.
+/// The request path's statements, prepared once per connection (PostgresNIO prepares each under
+/// its `name` on a connection's first use): PostgreSQL parses and plans them once, not on every
+/// request. Each names itself with a constant: the protocol's default name is made from the type
+/// by reflection on every execution.
 enum Statements {
     struct Begin: PostgresPreparedStatement {
+        static let name = "runway.begin"
         typealias Row = ()
         static let sql = "BEGIN"
         func makeBindings() -> PostgresBindings { PostgresBindings() }
@@ -14,6 +16,7 @@ enum Statements {
     }
 
     struct Commit: PostgresPreparedStatement {
+        static let name = "runway.commit"
         typealias Row = ()
         static let sql = "COMMIT"
         func makeBindings() -> PostgresBindings { PostgresBindings() }
@@ -21,6 +24,7 @@ enum Statements {
     }
 
     struct Rollback: PostgresPreparedStatement {
+        static let name = "runway.rollback"
         typealias Row = ()
         static let sql = "ROLLBACK"
         func makeBindings() -> PostgresBindings { PostgresBindings() }
@@ -31,6 +35,7 @@ enum Statements {
     /// which its COMMIT is refused (``Database/commitDeadline()``); false when the key is no
     /// longer valid.
     struct Enter: PostgresPreparedStatement {
+        static let name = "runway.enter"
         typealias Row = Bool
         static let sql = "SELECT runway_enter($1, $2, $3) FROM set_config('runway.deadline', $4::text, true)"
         let scope: TenantScope
@@ -45,6 +50,7 @@ enum Statements {
 
     /// One document, in the same round trip as entering the tenant.
     struct GetDocument: PostgresPreparedStatement {
+        static let name = "runway.get_document"
         typealias Row = (Int16, Int64?, ByteBuffer?)
         static let sql = "SELECT outcome, doc_version, doc_body FROM runway_get_document($1, $2, $3, $4, $5)"
         let scope: TenantScope
@@ -62,6 +68,7 @@ enum Statements {
     /// A document write, in the same round trip as entering the tenant, committed only before
     /// `deadline` (``Database/commitDeadline()``).
     struct PutDocument: PostgresPreparedStatement {
+        static let name = "runway.put_document"
         typealias Row = (Int16, Int64?, Bool?)
         static let sql = """
             SELECT p.outcome, p.doc_version, p.doc_created

@@ -24,7 +24,7 @@ struct RunwayServices: Sendable {
     let readiness: Readiness<ContinuousClock>
 
     init(
-        client: PostgresClient,
+        clients: DatabaseClients,
         maxDocumentBytes: Int,
         maxPageBytes: Int = 4 << 20,
         usageFlushInterval: Duration,
@@ -36,7 +36,7 @@ struct RunwayServices: Sendable {
         keyLookupsPerSecond: Int = 200,
         metricsExemplars: Bool = true
     ) {
-        let database = Database(client: client, tracer: tracer, backendCPU: DatabaseCPUMeter(meter: meter), timeout: databaseTimeout)
+        let database = Database(clients: clients, tracer: tracer, observer: DatabaseCPUMeter(meter: meter), timeout: databaseTimeout)
         self.meter = meter
         self.database = database
         self.tenants = TenantStore(database: database, lookups: KeyLookupLimit(perSecond: keyLookupsPerSecond, clock: ContinuousClock()))

@@ -110,13 +110,11 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
     /// W3C Trace Context Level 2: the trace and the server span that answered.
     static let traceresponse = HTTPField.Name("traceresponse")!
 
-    /// `duration` in milliseconds with three decimals, rounded (`"12.345"`), without going
-    /// through Foundation's `String(format:)`.
+    /// `duration` in milliseconds with three decimals, rounded (`"12.345"`).
     static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let microseconds = seconds * 1_000_000 + (attoseconds + 500_000_000_000) / 1_000_000_000_000
-        let fraction = String(microseconds % 1000)
-        return "\(microseconds / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        return DecimalText.fixed(microseconds, decimals: 3)
     }
 }
 

@@ -32,7 +32,7 @@ struct TestApp {
     ) async throws {
         let shared = try await TestDatabase.get()
         self.services = RunwayServices(
-            client: client ?? shared.client,
+            clients: DatabaseClients(client ?? shared.client),
             maxDocumentBytes: maxDocumentBytes,
             maxPageBytes: maxPageBytes,
             usageFlushInterval: .seconds(3600),

@@ -1,0 +1,37 @@
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Testing
+
+@testable import App
+
+/// One pool per event loop, so that a request's database round trips stay on its own loop.
+@Suite struct DatabaseClientsTests {
+    @Test func connectionsAreSplitAmongTheLoopsAtLeastOneEach() {
+        #expect(DatabaseClients.shares(of: 4, among: 2) == [2, 2])
+        #expect(DatabaseClients.shares(of: 5, among: 2) == [3, 2])
+        #expect(DatabaseClients.shares(of: 1, among: 3) == [1, 1, 1])
+    }
+
+    @Test func eachLoopGetsItsOwnPoolAndOtherThreadsTheFirst() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let endpoint = DatabaseEndpoint(socketPath: "/nonexistent/.s.PGSQL.5432", username: "runway", database: "runway")
+        let clients = DatabaseClients(
+            configuration: { endpoint.clientConfiguration(maxConnections: $0) },
+            maxConnections: 4,
+            group: group,
+            backgroundLogger: Logger(label: "test")
+        )
+        let loops = Array(group.makeIterator())
+        var onLoops: [ObjectIdentifier] = []
+        for loop in loops { onLoops.append(try await loop.submit { ObjectIdentifier(clients.current) }.get()) }
+        #expect(Set(onLoops).count == 2)
+        #expect(onLoops[0] == ObjectIdentifier(clients.current))
+        for (loop, expected) in zip(loops, onLoops) {
+            #expect(try await loop.submit { ObjectIdentifier(clients.current) }.get() == expected)
+            #expect(try await loop.submit { clients.currentLoop === loop }.get())
+        }
+        try await group.shutdownGracefully()
+    }
+}
