@@ -149,6 +149,11 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let limits: ConnectionLimits
     private let counters: ConnectionCounters
+    /// What the client is to finish, and by when; nil: nothing is awaited of it.
+    private var deadline: (phase: Phase, at: NIODeadline)?
+    /// The one timer of the connection, when one is scheduled. Moving the deadline does not
+    /// reschedule it (a keep-alive connection moves it twice per request): when it fires before
+    /// the deadline it schedules itself again for the deadline.
     private var timer: Scheduled<Void>?
     /// Reading a request's body (between its head and its end).
     private var readingBody = false
@@ -165,14 +170,14 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if timer == nil { arm(.header, context: context) }
+        if deadline == nil { arm(.header, context: context) }
         context.fireChannelActive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { disarm() }
+    func handlerRemoved(context: ChannelHandlerContext) { stop() }
 
     func channelInactive(context: ChannelHandlerContext) {
-        disarm()
+        stop()
         context.fireChannelInactive()
     }
 
@@ -186,7 +191,7 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
             break
         case .end:
             readingBody = false
-            disarm()
+            deadline = nil
         }
         context.fireChannelRead(data)
     }
@@ -200,22 +205,39 @@ final class ConnectionDeadline: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func arm(_ phase: Phase, context: ChannelHandlerContext) {
-        disarm()
         let limit =
             switch phase {
             case .header: limits.headerTimeout
             case .idle: limits.idleTimeout
             case .body: limits.bodyTimeout
             }
-        let counters = counters
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: TimeAmount(limit)) {
-            counters.recordTimeout(phase)
-            loopBound.value.close(promise: nil)
+        let at = context.eventLoop.now + TimeAmount(limit)
+        deadline = (phase, at)
+        if timer == nil { schedule(at: at, context: context) }
+    }
+
+    private func schedule(at: NIODeadline, context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: at) {
+            let (handler, context) = loopBound.value
+            handler.fire(context: context)
         }
     }
 
-    private func disarm() {
+    private func fire(context: ChannelHandlerContext) {
+        timer = nil
+        guard let deadline else { return }
+        guard context.eventLoop.now >= deadline.at else {
+            schedule(at: deadline.at, context: context)
+            return
+        }
+        self.deadline = nil
+        counters.recordTimeout(deadline.phase)
+        context.close(promise: nil)
+    }
+
+    private func stop() {
+        deadline = nil
         timer?.cancel()
         timer = nil
     }
