@@ -14,10 +14,11 @@ the telemetry goes").
         one of them carrying TRACE_ID; prints what it found.
     flow_checks.py spans TRACE_IDS SINK_URL TRACE_ID SECONDS
         Waits at most SECONDS until the OTLP stand-in received the trace TRACE_ID; prints its counts.
-    flow_checks.py prometheus URL ROUTE MIN SECONDS
+    flow_checks.py prometheus URL ROUTE MIN LINES SPANS SECONDS
         Waits at most SECONDS until Prometheus's query API shows the scrapes of Runway succeeding
-        (up{job="runway"} == 1), at least MIN requests of ROUTE, and logs and spans delivered with
-        none dropped, as Runway counts them; prints each query and its value.
+        (up{job="runway"} == 1), at least MIN requests of ROUTE, and, as Runway counts them, at
+        least LINES log lines and SPANS spans sent (what the stand-ins had received before) with
+        none dropped; prints each query and its value.
 """
 
 import json
@@ -121,12 +122,13 @@ def spans(trace_ids_path, sink_url, trace_id, seconds):
         time.sleep(0.5)
 
 
-def prometheus(url, route, minimum, seconds):
+def prometheus(url, route, minimum, lines, spans, seconds):
+    # A scrape can predate the last push the stand-ins received: the sent counts catch up.
     queries = {
         'up{job="runway"}': lambda v: v == 1,
         f'sum(runway_http_requests_total{{job="runway",route="{route}"}})': lambda v: v >= minimum,
-        'runway_telemetry_sent_total{job="runway",pipeline="logs"}': lambda v: v > 0,
-        'runway_telemetry_sent_total{job="runway",pipeline="spans"}': lambda v: v > 0,
+        'runway_telemetry_sent_total{job="runway",pipeline="logs"}': lambda v: v >= max(lines, 1),
+        'runway_telemetry_sent_total{job="runway",pipeline="spans"}': lambda v: v >= max(spans, 1),
         'sum(runway_telemetry_dropped_total{job="runway",pipeline=~"logs|spans"}) or vector(0)': lambda v: v == 0,
     }
     deadline = time.monotonic() + seconds
@@ -158,7 +160,7 @@ def main():
     elif command == "spans":
         spans(args[0], args[1], args[2], float(args[3]))
     elif command == "prometheus":
-        prometheus(args[0], args[1], int(args[2]), float(args[3]))
+        prometheus(args[0], args[1], int(args[2]), int(args[3]), int(args[4]), float(args[5]))
     else:
         fail(f"unknown command {command}")
 
