@@ -1,5 +1,8 @@
+import CostMeter
 import Foundation
 import HTTPTypes
+import Hummingbird
+import HummingbirdCore
 import HummingbirdTesting
 import PostgresNIO
 import Testing
@@ -92,6 +95,38 @@ import Testing
             try await holder
             // The abandoned lease request left the pool: the next caller gets the connection.
             #expect(try await database.withConnection { _ in 2 } == 2)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRequestThatGetsNoConnectionIsAnswered503OnAConnectionThatStaysOpen() async throws {
+        try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(300)) { client in
+            let app = try await TestApp(client: client, databaseTimeout: .milliseconds(300))
+            let (_, key) = try await app.makeTenant()
+            // A real server, as `serve` runs it: each connection's requests on its own task.
+            let server = Application(
+                router: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
+                server: .metered(by: app.services.meter, defaultPayer: .unauthenticated),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                logger: TestDatabase.logger
+            )
+            try await server.test(.live) { http in
+                try await #expect(http.send(.post, "/v1/collections", key: key, json: #"{"name":"busy"}"#).status == .created)
+                let (held, release) = AsyncStream.makeStream(of: Void.self)
+                let (released, hold) = AsyncStream.makeStream(of: Void.self)
+                // The pool's only connection is busy for longer than the timeout.
+                async let holder: Void = client.withConnection { _ in
+                    release.yield()
+                    for await _ in released { break }
+                }
+                for await _ in held { break }
+                let waited = try await http.send(.get, "/v1/collections/busy/documents", key: key)
+                try waited.expectProblem(.serviceUnavailable, "unavailable")
+                hold.yield()
+                try await holder
+                // The same client connection serves the next request.
+                try await #expect(http.send(.get, "/v1/collections/busy/documents", key: key).status == .ok)
+            }
         }
     }
 

@@ -43,28 +43,37 @@ struct Database: Sendable {
     /// set ``statementTimeout(for:)``, below this timeout), so its transaction is rolled back
     /// before the caller hears of it. Past the timeout the database is not answering at all
     /// (stopped, or its host frozen), and a timer on the caller's event loop ends the wait: it
-    /// cancels the calling task while it waits for a connection (PostgreSQL down: the pool keeps
-    /// reconnecting and its lease requests wait), or closes the connection it holds (PostgresNIO's
-    /// queries do not stop on cancellation). No task is started for it.
+    /// closes the connection the call holds (PostgresNIO's queries do not stop on cancellation),
+    /// or cancels its wait for one (PostgreSQL down: the pool keeps reconnecting and its lease
+    /// requests wait). The wait and the work run as a child task, so that only the child is
+    /// cancelled: Hummingbird closes the HTTP connection of a request whose own task is cancelled,
+    /// before its 503 is written.
     func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let watch = ConnectionWatch()
-        withUnsafeCurrentTask { watch.start($0) }
+        let client = clients.current
         let timer = clients.currentLoop.scheduleTask(in: TimeAmount(timeout)) { watch.expire() }
+        defer { timer.cancel() }
         do {
-            let result = try await clients.current.withConnection { connection in
-                // PostgresNIO never answers a query written to a connection that has closed (the
-                // write fails and nobody is told): one that closed while idle in the pool, or that
-                // a timeout closed just before, is refused here.
-                guard !connection.isClosed, watch.lease(connection) else { throw DatabaseConnectionClosed() }
-                return try await body(connection)
+            return try await withoutActuallyEscaping(body) { body in
+                try await withThrowingTaskGroup(of: Result.self) { group in
+                    group.addTask {
+                        try withUnsafeCurrentTask { try watch.wait(in: $0) }
+                        defer { watch.release() }
+                        return try await client.withConnection { connection in
+                            // PostgresNIO never answers a query written to a connection that has
+                            // closed (the write fails and nobody is told): one that closed while
+                            // idle in the pool, or that a timeout closed just before, is refused.
+                            guard !connection.isClosed else { throw DatabaseConnectionClosed() }
+                            try watch.lease(connection)
+                            defer { watch.release() }
+                            return try await body(connection)
+                        }
+                    }
+                    return try await group.next()!
+                }
             }
-            watch.end()
-            timer.cancel()
-            return result
         } catch {
-            let expired = watch.end()
-            timer.cancel()
-            throw expired ? DatabaseTimeout(limit: timeout) : error
+            throw watch.expired ? DatabaseTimeout(limit: timeout) : error
         }
     }
 
@@ -231,36 +240,48 @@ protocol TenantWorkObserver: Sendable {
 }
 
 /// One ``Database/withConnection(_:)`` call as its timer sees it: waiting for a connection (the
-/// task to cancel), holding one (the connection to close), expired, or over.
+/// task to cancel), holding one (the connection to close), done with it, or expired.
 private final class ConnectionWatch: Sendable {
-    /// The calling task, touched only under the lock and only while its call has not ended (it
-    /// sets `.ended` before returning), so it is alive whenever the timer cancels it.
-    private struct Caller: @unchecked Sendable {
+    /// The waiting child task, touched only under the lock and only while it waits (it leaves
+    /// `.waiting` under the lock before it ends), so it is alive whenever the timer cancels it.
+    private struct Waiter: @unchecked Sendable {
         let task: UnsafeCurrentTask
     }
 
     private enum State {
         case idle
-        case waiting(Caller)
+        case waiting(Waiter)
         case leased(PostgresConnection)
+        case released
         case expired
-        case ended
     }
 
     private let state = Mutex<State>(.idle)
 
-    func start(_ task: UnsafeCurrentTask?) {
-        state.withLock { state in
-            if case .idle = state, let task { state = .waiting(Caller(task: task)) }
+    /// The child task starts waiting for a connection; throws when the timer expired first.
+    func wait(in task: UnsafeCurrentTask?) throws {
+        try state.withLock { state in
+            guard case .idle = state else { throw CancellationError() }
+            if let task { state = .waiting(Waiter(task: task)) }
         }
     }
 
-    /// False when the timer has already expired.
-    func lease(_ connection: PostgresConnection) -> Bool {
-        state.withLock { state in
-            if case .expired = state { return false }
+    /// The child task got `connection`; throws when the timer expired first.
+    func lease(_ connection: PostgresConnection) throws {
+        try state.withLock { state in
+            if case .expired = state { throw CancellationError() }
             state = .leased(connection)
-            return true
+        }
+    }
+
+    /// The wait or the work on the connection ended: the task is ending, the connection going
+    /// back to the pool; the timer must touch neither.
+    func release() {
+        state.withLock { state in
+            switch state {
+            case .waiting, .leased: state = .released
+            case .idle, .released, .expired: break
+            }
         }
     }
 
@@ -268,23 +289,22 @@ private final class ConnectionWatch: Sendable {
     func expire() {
         state.withLock { state in
             switch state {
-            case .idle: state = .expired
-            case .waiting(let caller):
+            case .idle:
                 state = .expired
-                caller.task.cancel()
+            case .waiting(let waiter):
+                state = .expired
+                waiter.task.cancel()
             case .leased(let connection):
                 state = .expired
                 connection.close().whenComplete { _ in }
-            case .expired, .ended: break
+            case .released, .expired:
+                break
             }
         }
     }
 
-    /// Ends the call; true when its timer had expired.
-    @discardableResult
-    func end() -> Bool {
+    var expired: Bool {
         state.withLock { state in
-            defer { state = .ended }
             if case .expired = state { return true }
             return false
         }
