@@ -80,19 +80,9 @@ import Testing
     func aCallerWaitingForAConnectionGivesUpAtTheTimeoutAndThePoolStaysUsable() async throws {
         try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(300)) { client in
             let database = Database(client: client, timeout: .milliseconds(300))
-            let (held, release) = AsyncStream.makeStream(of: Void.self)
-            let (released, hold) = AsyncStream.makeStream(of: Void.self)
-            // The pool's only connection is held by another caller.
-            async let holder: Void = database.withConnection { _ in
-                release.yield()
-                for await _ in released { break }
+            try await client.whileAConnectionIsHeld {
+                await #expect(throws: DatabaseTimeout.self) { try await database.withConnection { _ in 1 } }
             }
-            for await _ in held { break }
-            // The timer cancels the waiting task, not its parent: run it as a task of its own.
-            let waiter = Task { try await database.withConnection { _ in 1 } }
-            await #expect(throws: DatabaseTimeout.self) { try await waiter.value }
-            hold.yield()
-            try await holder
             // The abandoned lease request left the pool: the next caller gets the connection.
             #expect(try await database.withConnection { _ in 2 } == 2)
         }
@@ -112,18 +102,11 @@ import Testing
             )
             try await server.test(.live) { http in
                 try await #expect(http.send(.post, "/v1/collections", key: key, json: #"{"name":"busy"}"#).status == .created)
-                let (held, release) = AsyncStream.makeStream(of: Void.self)
-                let (released, hold) = AsyncStream.makeStream(of: Void.self)
                 // The pool's only connection is busy for longer than the timeout.
-                async let holder: Void = client.withConnection { _ in
-                    release.yield()
-                    for await _ in released { break }
+                let waited = try await client.whileAConnectionIsHeld {
+                    try await http.send(.get, "/v1/collections/busy/documents", key: key)
                 }
-                for await _ in held { break }
-                let waited = try await http.send(.get, "/v1/collections/busy/documents", key: key)
                 try waited.expectProblem(.serviceUnavailable, "unavailable")
-                hold.yield()
-                try await holder
                 // The same client connection serves the next request.
                 try await #expect(http.send(.get, "/v1/collections/busy/documents", key: key).status == .ok)
             }
@@ -154,5 +137,24 @@ import Testing
             try await #expect(http.send(.post, "/v1/collections", key: key, json: #"{"name":"late"}"#).status == .created)
             try await #expect(http.send(.put, "/v1/collections/late/documents/d", key: key, json: #"{"v":1}"#).status == .created)
         }
+    }
+}
+
+extension PostgresClient {
+    /// Runs `body` while another caller holds one of this pool's connections.
+    @discardableResult
+    fileprivate func whileAConnectionIsHeld<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        let (held, holding) = AsyncStream.makeStream(of: Void.self)
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        async let holder: Void = withConnection { _ in
+            holding.yield()
+            for await _ in released { break }
+        }
+        for await _ in held { break }
+        let result: Result<T, any Error>
+        do { result = .success(try await body()) } catch { result = .failure(error) }
+        release.yield()
+        try await holder
+        return try result.get()
     }
 }
