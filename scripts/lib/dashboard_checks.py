@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "dashboards"
 OBSERVABILITY = ROOT / "deploy" / "observability"
 PROVISIONING = OBSERVABILITY / "grafana" / "provisioning"
-SERVER_SPAN_SOURCE = ROOT / "Sources" / "App" / "Telemetry" / "RequestTelemetryMiddleware.swift"
+SERVER_SPAN_SOURCE = ROOT / "Sources" / "App" / "HTTP" / "RequestTelemetryMiddleware.swift"
 
 # Grafana's built-in variables the dashboards may use.
 BUILTIN_VARIABLES = {"__rate_interval", "__interval", "__range", "__auto", "__from", "__to", "__all", "__field", "__value",

@@ -57,25 +57,3 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
         }
     }
 }
-
-/// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive).
-func bearerToken(_ header: String) -> Substring? {
-    let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-    guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-    let token = parts[1].drop(while: { $0 == " " })
-    return token.isEmpty ? nil : token
-}
-
-/// Lets through only requests bearing the admin token.
-struct AdminTokenMiddleware<Context: RequestContext>: RouterMiddleware {
-    let token: String
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let header = request.headers[.authorization], let presented = bearerToken(header),
-            constantTimeEquals(APIKey.hash(String(presented)), APIKey.hash(token))
-        else {
-            throw Problem.unauthorized("send Authorization: Bearer <admin token>")
-        }
-        return try await next(request, context)
-    }
-}
