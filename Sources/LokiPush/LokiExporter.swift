@@ -69,7 +69,7 @@ public struct LokiExporter: BatchExporter {
     }
 
     /// The request body for `batch`: streams grouped and sorted, `PushRequest` protobuf, snappy.
-    public static func body(for batch: [LokiRecord]) throws -> ByteBuffer {
+    @_spi(Benchmarks) public static func body(for batch: [LokiRecord]) throws -> ByteBuffer {
         try Snappy.compress(PushRequestEncoder.encode(streams(batch)))
     }
 }

@@ -1,16 +1,16 @@
 /// Reads settings from environment variables, refusing values it cannot use with a message that
 /// names the variable. An empty variable counts as unset.
-public struct EnvironmentReader: Sendable {
-    public let variables: [String: String]
+package struct EnvironmentReader: Sendable {
+    package let variables: [String: String]
 
-    public init(_ variables: [String: String]) { self.variables = variables }
+    package init(_ variables: [String: String]) { self.variables = variables }
 
-    public func string(_ name: String) -> String? {
+    package func string(_ name: String) -> String? {
         guard let raw = variables[name], !raw.isEmpty else { return nil }
         return raw
     }
 
-    public func integer(_ name: String, in range: ClosedRange<Int>) throws(SettingError) -> Int? {
+    package func integer(_ name: String, in range: ClosedRange<Int>) throws(SettingError) -> Int? {
         guard let raw = string(name) else { return nil }
         guard let number = Int(raw), range.contains(number) else {
             throw SettingError("\(name)=\(raw) is not a whole number from \(range.lowerBound) to \(range.upperBound)")
@@ -18,7 +18,7 @@ public struct EnvironmentReader: Sendable {
         return number
     }
 
-    public func number(_ name: String, in range: ClosedRange<Double>) throws(SettingError) -> Double? {
+    package func number(_ name: String, in range: ClosedRange<Double>) throws(SettingError) -> Double? {
         guard let raw = string(name) else { return nil }
         guard let number = Double(raw), range.contains(number) else {
             throw SettingError("\(name)=\(raw) is not a number from \(range.lowerBound) to \(range.upperBound)")
@@ -26,7 +26,7 @@ public struct EnvironmentReader: Sendable {
         return number
     }
 
-    public func flag(_ name: String) throws(SettingError) -> Bool? {
+    package func flag(_ name: String) throws(SettingError) -> Bool? {
         guard let raw = string(name) else { return nil }
         switch raw.lowercased() {
         case "1", "true", "yes", "on": return true
@@ -36,7 +36,7 @@ public struct EnvironmentReader: Sendable {
     }
 
     /// One of `choices`, compared without case.
-    public func choice<Value>(_ name: String, _ choices: [String: Value]) throws(SettingError) -> Value? {
+    package func choice<Value>(_ name: String, _ choices: [String: Value]) throws(SettingError) -> Value? {
         guard let raw = string(name) else { return nil }
         guard let value = choices[raw.lowercased()] else {
             throw SettingError("\(name)=\(raw) is not one of \(choices.keys.sorted().joined(separator: ", "))")
@@ -45,7 +45,7 @@ public struct EnvironmentReader: Sendable {
     }
 
     /// An `http` or `https` base URL with a host.
-    public func baseURL(_ name: String, example: String) throws(SettingError) -> String? {
+    package func baseURL(_ name: String, example: String) throws(SettingError) -> String? {
         guard let raw = string(name) else { return nil }
         let scheme = raw.prefix { $0 != ":" }.lowercased()
         let rest = raw.drop { $0 != ":" }
@@ -57,7 +57,7 @@ public struct EnvironmentReader: Sendable {
 }
 
 /// A setting whose value could not be used; the CLI prints it and exits non-zero.
-public struct SettingError: Error, CustomStringConvertible, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct SettingError: Error, CustomStringConvertible, Equatable {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

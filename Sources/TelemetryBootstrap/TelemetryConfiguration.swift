@@ -3,61 +3,61 @@ import Logging
 import Telemetry
 import TempoExport
 
-/// What ``Telemetry/bootstrap(_:metadataProvider:)`` sets up: where logs go, and how they are
+/// What ``TelemetrySystem/bootstrap(_:metadataProvider:)`` sets up: where logs go, and how they are
 /// labelled and batched. Every setting has a documented default and an environment variable.
-public struct TelemetryConfiguration: Sendable, Equatable {
+package struct TelemetryConfiguration: Sendable, Equatable {
     /// `service_name` of every log stream (and, later, span resource). Default `runway`.
-    public var serviceName = "runway"
+    package var serviceName = "runway"
     /// The `env` label. `RUNWAY_ENV`, default `dev`.
-    public var environment = "dev"
+    package var environment = "dev"
     /// The `instance` label. `RUNWAY_INSTANCE`, default the host name.
-    public var instance = ProcessInfo.processInfo.hostName
+    package var instance = ProcessInfo.processInfo.hostName
     /// Minimum log level. `RUNWAY_LOG_LEVEL`, default `info`.
-    public var logLevel: Logger.Level = .info
+    package var logLevel: Logger.Level = .info
     /// Where logs go: Loki when set, else JSON lines on stdout.
-    public var loki: Loki?
+    package var loki: Loki?
     /// Without Loki: how long the last lines on stdout may take to be written at shutdown (what is
     /// left is dropped and counted). `RUNWAY_LOG_SHUTDOWN_MS`, default 5 s, as Loki's final flush.
-    public var stdoutShutdownDeadline: Duration = .seconds(5)
+    package var stdoutShutdownDeadline: Duration = .seconds(5)
     /// Where spans go (`TEMPO_URL`, `TEMPO_TENANT`, `OTEL_BSP_*`, `OTEL_EXPORTER_OTLP_*`); unset
     /// means no tracer is installed. See ``TempoConfiguration``.
-    public var tempo: TempoConfiguration?
+    package var tempo: TempoConfiguration?
     /// Sampling (`OTEL_TRACES_SAMPLER_ARG`, `RUNWAY_TRACE_SLOW_THRESHOLD_MS`,
     /// `RUNWAY_TRACE_KEEP_ERRORS`) and span limits (`OTEL_SPAN_*`). See ``TracerConfiguration``.
-    public var tracer = TracerConfiguration()
+    package var tracer = TracerConfiguration()
     /// `service.version` of the span resource.
-    public var serviceVersion = "0.1.0"
+    package var serviceVersion = "0.1.0"
 
-    public struct Loki: Sendable, Equatable {
+    package struct Loki: Sendable, Equatable {
         /// Loki's base URL. `LOKI_URL`.
-        public var url: String
+        package var url: String
         /// `X-Scope-OrgID` of lines not routed to another Loki tenant. `LOKI_TENANT`; unset sends none.
-        public var tenant: String?
+        package var tenant: String?
         /// Loki tenant per Runway tenant id: `LOKI_TENANT_MAP=<tenant id>=<org id>,…`. Each Loki
         /// tenant gets its own share of the buffer and its own retries. Default none.
-        public var tenantRoutes: [String: String] = [:]
+        package var tenantRoutes: [String: String] = [:]
         /// Metadata as Loki structured metadata (Loki 2.9+); false appends it to the line as
         /// logfmt. `LOKI_STRUCTURED_METADATA`, default 1.
-        public var structuredMetadata = true
+        package var structuredMetadata = true
         /// Bytes of log lines held while Loki is slow or down, shared among the Loki tenants;
         /// beyond it the oldest are dropped. `RUNWAY_LOG_BUFFER_BYTES`, default 8 MiB.
-        public var bufferBytes = 8 << 20
+        package var bufferBytes = 8 << 20
         /// Longest a line waits before its batch is sent. `RUNWAY_LOG_FLUSH_MS`, default 1000.
-        public var flushInterval: Duration = .seconds(1)
+        package var flushInterval: Duration = .seconds(1)
         /// How long the final flush may take at shutdown. `RUNWAY_LOG_SHUTDOWN_MS`, default 5000.
-        public var shutdownDeadline: Duration = .seconds(5)
+        package var shutdownDeadline: Duration = .seconds(5)
 
-        public init(url: String) { self.url = url }
+        package init(url: String) { self.url = url }
     }
 
-    public init() {}
+    package init() {}
 
     /// The defaults with the environment's settings applied.
-    public init(environment: [String: String]) throws(SettingError) {
+    package init(environment: [String: String]) throws(SettingError) {
         try apply(environment: environment)
     }
 
-    public mutating func apply(environment variables: [String: String]) throws(SettingError) {
+    package mutating func apply(environment variables: [String: String]) throws(SettingError) {
         let environment = EnvironmentReader(variables)
         if let v = environment.string("RUNWAY_ENV") { self.environment = v }
         if let v = environment.string("RUNWAY_INSTANCE") { instance = v }

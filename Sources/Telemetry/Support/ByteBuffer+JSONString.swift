@@ -2,7 +2,7 @@ import NIOCore
 
 extension ByteBuffer {
     /// Writes `string` as a JSON string literal, escaping what RFC 8259 requires.
-    public mutating func writeJSONString(_ string: String) {
+    package mutating func writeJSONString(_ string: String) {
         writeInteger(UInt8(ascii: "\""))
         var start = string.utf8.startIndex
         var index = start

@@ -47,7 +47,7 @@ public struct TracerConfiguration: Sendable, Equatable {
 
     /// Defaults overridden by the variables named on each property; unparsable values are
     /// ignored (the default stays).
-    public init(environment: [String: String]) {
+    package init(environment: [String: String]) {
         self.init()
         func int(_ name: String) -> Int? { environment[name].flatMap { Int($0.trimmingWhitespace) } }
         if let ratio = environment["OTEL_TRACES_SAMPLER_ARG"].flatMap({ Double($0.trimmingWhitespace) }), ratio.isFinite {
