@@ -1,17 +1,17 @@
-import Foundation
 import Logging
 import Telemetry
 import TempoExport
 
 /// What ``TelemetrySystem/bootstrap(_:metadataProvider:)`` sets up: where logs go, and how they are
-/// labelled and batched. Every setting has a documented default and an environment variable.
+/// labelled and batched. Plain values: the app reads them from the environment (its
+/// `RunwayConfiguration`, which names each variable and its default).
 package struct TelemetryConfiguration: Sendable, Equatable {
     /// `service_name` of every log stream (and, later, span resource). Default `runway`.
     package var serviceName = "runway"
     /// The `env` label. `RUNWAY_ENV`, default `dev`.
     package var environment = "dev"
     /// The `instance` label. `RUNWAY_INSTANCE`, default the host name.
-    package var instance = ProcessInfo.processInfo.hostName
+    package var instance: String
     /// Minimum log level. `RUNWAY_LOG_LEVEL`, default `info`.
     package var logLevel: Logger.Level = .info
     /// Where logs go: Loki when set, else JSON lines on stdout.
@@ -50,52 +50,5 @@ package struct TelemetryConfiguration: Sendable, Equatable {
         package init(url: String) { self.url = url }
     }
 
-    package init() {}
-
-    /// The defaults with the environment's settings applied.
-    package init(environment: [String: String]) throws(SettingError) {
-        try apply(environment: environment)
-    }
-
-    package mutating func apply(environment variables: [String: String]) throws(SettingError) {
-        let environment = EnvironmentReader(variables)
-        if let v = environment.string("RUNWAY_ENV") { self.environment = v }
-        if let v = environment.string("RUNWAY_INSTANCE") { instance = v }
-        if let v = try environment.choice(
-            "RUNWAY_LOG_LEVEL",
-            Dictionary(uniqueKeysWithValues: Logger.Level.allCases.map { ($0.rawValue, $0) })
-        ) {
-            logLevel = v
-        }
-        try OTelEnvironment.validate(environment)
-        if try environment.baseURL("TEMPO_URL", example: "http://127.0.0.1:4318") != nil {
-            tempo = TempoConfiguration(environment: variables)
-            tempo?.batching.name = "spans"
-        }
-        tracer = TracerConfiguration(environment: variables)
-        let shutdown = try environment.integer("RUNWAY_LOG_SHUTDOWN_MS", in: 0...300_000).map { Duration.milliseconds($0) }
-        if let shutdown { stdoutShutdownDeadline = shutdown }
-        if let url = try environment.baseURL("LOKI_URL", example: "http://127.0.0.1:3100") { loki = Loki(url: url) }
-        guard var loki else { return }
-        if let v = environment.string("LOKI_TENANT") { loki.tenant = v }
-        if let v = environment.string("LOKI_TENANT_MAP") { loki.tenantRoutes = try Self.parseRoutes(v) }
-        if let v = try environment.flag("LOKI_STRUCTURED_METADATA") { loki.structuredMetadata = v }
-        if let v = try environment.integer("RUNWAY_LOG_BUFFER_BYTES", in: (64 << 10)...(1 << 30)) { loki.bufferBytes = v }
-        if let v = try environment.integer("RUNWAY_LOG_FLUSH_MS", in: 10...60_000) { loki.flushInterval = .milliseconds(v) }
-        if let shutdown { loki.shutdownDeadline = shutdown }
-        self.loki = loki
-    }
-
-    /// `a=x,b=y` → `["a": "x", "b": "y"]`.
-    static func parseRoutes(_ text: String) throws(SettingError) -> [String: String] {
-        var routes: [String: String] = [:]
-        for pair in text.split(separator: ",") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, routes[parts[0]] == nil else {
-                throw SettingError("LOKI_TENANT_MAP=\(text) is not a list of <tenant id>=<Loki tenant> pairs, each tenant once")
-            }
-            routes[parts[0]] = parts[1]
-        }
-        return routes
-    }
+    package init(instance: String) { self.instance = instance }
 }

@@ -20,7 +20,7 @@ package enum TelemetrySystem {
     package static func bootstrap(
         _ configuration: TelemetryConfiguration,
         metadataProvider: Logger.MetadataProvider? = nil
-    ) throws(SettingError) -> TelemetryService {
+    ) throws(ConfigurationError) -> TelemetryService {
         // Metrics first: the pipelines' counters take their handles from the bootstrapped factory.
         let metrics = MetricsExposition()
         MetricsSystem.bootstrap(metrics.factory)
@@ -102,7 +102,7 @@ package enum TelemetrySystem {
         _ configuration: TelemetryConfiguration,
         loki: TelemetryConfiguration.Loki,
         enqueue: @escaping @Sendable (LokiRecord) -> Void
-    ) throws(SettingError) -> LokiSink {
+    ) throws(ConfigurationError) -> LokiSink {
         var options = LokiSink.Options(labels: [
             "service_name": configuration.serviceName, "env": configuration.environment, "instance": configuration.instance,
         ])
@@ -110,7 +110,7 @@ package enum TelemetrySystem {
         do {
             return try LokiSink(options: options, enqueue: enqueue)
         } catch {
-            throw SettingError("RUNWAY_ENV and RUNWAY_INSTANCE become Loki label values: \(error)")
+            throw ConfigurationError("RUNWAY_ENV and RUNWAY_INSTANCE become Loki label values: \(error)")
         }
     }
 }

@@ -8,7 +8,7 @@ import Tracing
 ///
 /// ```swift
 /// let pipeline = BatchingPipeline(exporter: tempoExporter, configuration: tempoBatching)
-/// let tracer = RunwayTracer(configuration: TracerConfiguration(environment: environment)) { span in
+/// let tracer = RunwayTracer(configuration: TracerConfiguration()) { span in
 ///     pipeline.enqueue(span)  // TempoExport's enqueue, at the span's encoded size
 /// }
 /// InstrumentationSystem.bootstrap(tracer)
