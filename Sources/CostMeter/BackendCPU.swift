@@ -9,9 +9,9 @@
 /// The first field of schedstat is the task's `sum_exec_runtime`: exact nanoseconds on the CPU.
 /// It is only meaningful when the backend runs on this host and its process is visible here (same
 /// PID namespace); ``probe(pid:procRoot:)`` checks that by the process's name.
-public enum BackendCPU {
+package enum BackendCPU {
     /// The on-CPU nanoseconds of a schedstat line (`"123456 789 12\n"`), or nil if malformed.
-    public static func parseSchedstat(_ text: some StringProtocol) -> Int64? {
+    package static func parseSchedstat(_ text: some StringProtocol) -> Int64? {
         parseSchedstat(bytes: text.utf8)
     }
 
@@ -29,13 +29,13 @@ public enum BackendCPU {
     }
 
     /// `pid`'s on-CPU nanoseconds, or nil when it cannot be read.
-    public static func read(pid: Int32, procRoot: String = "/proc") -> Int64? {
+    package static func read(pid: Int32, procRoot: String = "/proc") -> Int64? {
         Reader(pid: pid, procRoot: procRoot)?.read()
     }
 
     /// Whether `pid` is visible here as a PostgreSQL process with a readable schedstat; if not,
     /// why not (for the log and the reports).
-    public static func probe(pid: Int32, procRoot: String = "/proc") -> (visible: Bool, reason: String) {
+    package static func probe(pid: Int32, procRoot: String = "/proc") -> (visible: Bool, reason: String) {
         guard let name = readSmallFile("\(procRoot)/\(pid)/comm") else {
             return (false, "no process \(pid) is visible in \(procRoot): the database runs on another host or in another PID namespace")
         }
@@ -52,10 +52,10 @@ public enum BackendCPU {
     /// (about 1 µs here) instead of `open`, `read` and `close` (about 5 µs, most of it the path
     /// lookup in procfs). Once the process has exited, reads fail (the descriptor stays bound to
     /// that process, never to a later one given the same pid).
-    public final class Reader: Sendable {
+    package final class Reader: Sendable {
         private let descriptor: Int32
 
-        public init?(pid: Int32, procRoot: String = "/proc") {
+        package init?(pid: Int32, procRoot: String = "/proc") {
             let descriptor = open("\(procRoot)/\(pid)/schedstat", O_RDONLY | O_CLOEXEC)
             guard descriptor >= 0 else { return nil }
             self.descriptor = descriptor
@@ -64,7 +64,7 @@ public enum BackendCPU {
         deinit { close(descriptor) }
 
         /// The process's on-CPU nanoseconds now, or nil when it cannot be read.
-        public func read() -> Int64? {
+        package func read() -> Int64? {
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
                 let count = pread(descriptor, buffer.baseAddress, buffer.count, 0)
                 guard count > 0 else { return nil }

@@ -12,20 +12,20 @@ import Synchronization
 /// monotonic and real-time clocks are vDSO calls (~60–100 ns); the thread and process CPU clocks
 /// are system calls (~0.5 µs), which is why the pool reads the thread clock only when a worker
 /// switches from one request to another.
-public enum CPUClock {
+package enum CPUClock {
     /// CPU time of the calling thread (`CLOCK_THREAD_CPUTIME_ID`).
     @inline(__always)
-    public static func thread() -> Int64 { read(CLOCK_THREAD_CPUTIME_ID) }
+    package static func thread() -> Int64 { read(CLOCK_THREAD_CPUTIME_ID) }
 
     /// CPU time of the whole process, every thread (`CLOCK_PROCESS_CPUTIME_ID`).
-    public static func process() -> Int64 { read(CLOCK_PROCESS_CPUTIME_ID) }
+    package static func process() -> Int64 { read(CLOCK_PROCESS_CPUTIME_ID) }
 
     /// The monotonic clock (`CLOCK_MONOTONIC`).
     @inline(__always)
-    public static func monotonic() -> Int64 { read(CLOCK_MONOTONIC) }
+    package static func monotonic() -> Int64 { read(CLOCK_MONOTONIC) }
 
     /// Nanoseconds since 1970-01-01 UTC (`CLOCK_REALTIME`).
-    public static func wall() -> Int64 { read(CLOCK_REALTIME) }
+    package static func wall() -> Int64 { read(CLOCK_REALTIME) }
 
     @inline(__always)
     static func read(_ clock: clockid_t) -> Int64 {
@@ -36,7 +36,7 @@ public enum CPUClock {
 }
 
 /// Where the ledger collector reads the time and the CPU used; tests substitute their own.
-public protocol MeterClocks: Sendable {
+package protocol MeterClocks: Sendable {
     /// Nanoseconds since 1970-01-01 UTC.
     func wallNanoseconds() -> Int64
     /// The process's CPU time in nanoseconds.
@@ -46,30 +46,30 @@ public protocol MeterClocks: Sendable {
 }
 
 /// The real clocks.
-public struct SystemMeterClocks: MeterClocks {
+package struct SystemMeterClocks: MeterClocks {
     let database: DatabaseClusterCPU?
 
-    public init(database: DatabaseClusterCPU? = nil) { self.database = database }
+    package init(database: DatabaseClusterCPU? = nil) { self.database = database }
 
-    public func wallNanoseconds() -> Int64 { CPUClock.wall() }
-    public func processCPUNanoseconds() -> Int64 { CPUClock.process() }
-    public func databaseCPUNanoseconds() -> Int64? { database?.nanoseconds() }
+    package func wallNanoseconds() -> Int64 { CPUClock.wall() }
+    package func processCPUNanoseconds() -> Int64 { CPUClock.process() }
+    package func databaseCPUNanoseconds() -> Int64? { database?.nanoseconds() }
 }
 
 /// Wall time and CPU that move only when told: for tests and simulations of the ledger.
-public final class ManualMeterClocks: MeterClocks {
+package final class ManualMeterClocks: MeterClocks {
     private let state: Mutex<(wall: Int64, cpu: Int64, database: Int64?)>
 
     /// - Parameter database: the database cluster's CPU at the start; nil for one not visible.
-    public init(wall: Int64, database: Int64? = nil) { state = Mutex((wall, 0, database)) }
+    package init(wall: Int64, database: Int64? = nil) { state = Mutex((wall, 0, database)) }
 
-    public func wallNanoseconds() -> Int64 { state.withLock { $0.wall } }
-    public func processCPUNanoseconds() -> Int64 { state.withLock { $0.cpu } }
-    public func databaseCPUNanoseconds() -> Int64? { state.withLock { $0.database } }
+    package func wallNanoseconds() -> Int64 { state.withLock { $0.wall } }
+    package func processCPUNanoseconds() -> Int64 { state.withLock { $0.cpu } }
+    package func databaseCPUNanoseconds() -> Int64? { state.withLock { $0.database } }
 
     /// Moves the wall clock by `wall` (negative: a step back) and adds `processCPU`, and
     /// `databaseCPU` when the database is visible.
-    public func advance(wall: Int64, processCPU: Int64 = 0, databaseCPU: Int64 = 0) {
+    package func advance(wall: Int64, processCPU: Int64 = 0, databaseCPU: Int64 = 0) {
         state.withLock {
             $0.wall += wall
             $0.cpu += processCPU

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// Who a request's CPU is billed to.
-public enum Payer: Hashable, Sendable, CustomStringConvertible {
+package enum Payer: Hashable, Sendable, CustomStringConvertible {
     /// The tenant its API key names (even when the key's secret was wrong, or the request was
     /// refused: the tenant caused it).
     case tenant(UUID)
@@ -11,7 +11,7 @@ public enum Payer: Hashable, Sendable, CustomStringConvertible {
     /// The platform's own requests: health probes, Prometheus scrapes and the admin API.
     case admin
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tenant(let id): "tenant \(id)"
         case .unauthenticated: "unauthenticated"
@@ -26,8 +26,8 @@ public enum Payer: Hashable, Sendable, CustomStringConvertible {
 /// Two sources add up to its ``usage``: what was *measured* on its requests (the CPU of their
 /// jobs, the backend CPU of their transactions) and its *share* of the CPU no job could be
 /// credited with while its requests were being served (see ``CostAttribution``).
-public final class CostAccount: Sendable {
-    public let payer: Payer
+package final class CostAccount: Sendable {
+    package let payer: Payer
     let appCPU = Atomic<Int64>(0)
     let databaseCPU = Atomic<Int64>(0)
     let requests = Atomic<Int64>(0)
@@ -39,13 +39,13 @@ public final class CostAccount: Sendable {
     }
 
     /// The tenant, for a tenant's account.
-    public var tenant: UUID? {
+    package var tenant: UUID? {
         if case .tenant(let id) = payer { return id }
         return nil
     }
 
     /// The totals now: measured plus shared.
-    public var usage: Usage {
+    package var usage: Usage {
         let measured = self.measured
         return Usage(
             appCPUNanoseconds: measured.appCPUNanoseconds + sharedAppCPU.load(ordering: .relaxed),
@@ -71,20 +71,20 @@ public final class CostAccount: Sendable {
 }
 
 /// CPU and requests of one tenant (or one request) over some time.
-public struct Usage: Sendable, Equatable, Codable {
-    public var appCPUNanoseconds: Int64 = 0
-    public var databaseCPUNanoseconds: Int64 = 0
-    public var requests: Int64 = 0
+package struct Usage: Sendable, Equatable, Codable {
+    package var appCPUNanoseconds: Int64 = 0
+    package var databaseCPUNanoseconds: Int64 = 0
+    package var requests: Int64 = 0
 
-    public init(appCPUNanoseconds: Int64 = 0, databaseCPUNanoseconds: Int64 = 0, requests: Int64 = 0) {
+    package init(appCPUNanoseconds: Int64 = 0, databaseCPUNanoseconds: Int64 = 0, requests: Int64 = 0) {
         self.appCPUNanoseconds = appCPUNanoseconds
         self.databaseCPUNanoseconds = databaseCPUNanoseconds
         self.requests = requests
     }
 
-    public var cpuNanoseconds: Int64 { appCPUNanoseconds + databaseCPUNanoseconds }
+    package var cpuNanoseconds: Int64 { appCPUNanoseconds + databaseCPUNanoseconds }
 
-    public static func - (lhs: Usage, rhs: Usage) -> Usage {
+    package static func - (lhs: Usage, rhs: Usage) -> Usage {
         Usage(
             appCPUNanoseconds: lhs.appCPUNanoseconds - rhs.appCPUNanoseconds,
             databaseCPUNanoseconds: lhs.databaseCPUNanoseconds - rhs.databaseCPUNanoseconds,
@@ -92,7 +92,7 @@ public struct Usage: Sendable, Equatable, Codable {
         )
     }
 
-    public static func + (lhs: Usage, rhs: Usage) -> Usage {
+    package static func + (lhs: Usage, rhs: Usage) -> Usage {
         Usage(
             appCPUNanoseconds: lhs.appCPUNanoseconds + rhs.appCPUNanoseconds,
             databaseCPUNanoseconds: lhs.databaseCPUNanoseconds + rhs.databaseCPUNanoseconds,

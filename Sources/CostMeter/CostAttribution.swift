@@ -16,14 +16,14 @@ import Synchronization
 /// learned from ticks in which no request ended, after one that had none either (so the tail of
 /// a burst — its usage flush, its log batch — is not taken for background); until the first
 /// such pair it is zero, so nothing a request causes is ever left unbilled for want of a figure.
-public final class CostAttribution: Sendable {
+package final class CostAttribution: Sendable {
     /// What one tick measured and shared, for tests and the bench.
-    public struct Tick: Sendable, Equatable {
+    package struct Tick: Sendable, Equatable {
         /// Nanoseconds of app and database CPU shared among payers.
-        public var sharedApp: Int64 = 0
-        public var sharedDatabase: Int64 = 0
+        package var sharedApp: Int64 = 0
+        package var sharedDatabase: Int64 = 0
         /// Requests that ended in the tick.
-        public var requests: Int64 = 0
+        package var requests: Int64 = 0
     }
 
     struct State {
@@ -44,11 +44,11 @@ public final class CostAttribution: Sendable {
     /// How much each idle tick moves the background rate (an exponential moving average).
     static let smoothing = 0.2
 
-    public let meter: CostMeter
+    package let meter: CostMeter
     let clocks: any MeterClocks
     private let state: Mutex<State>
 
-    public init(meter: CostMeter, clocks: any MeterClocks) {
+    package init(meter: CostMeter, clocks: any MeterClocks) {
         self.meter = meter
         self.clocks = clocks
         self.state = Mutex(
@@ -57,13 +57,13 @@ public final class CostAttribution: Sendable {
     }
 
     /// The learned background rates, in CPU nanoseconds per second (nil until learned).
-    public var backgroundPerSecond: (app: Double?, database: Double?) {
+    package var backgroundPerSecond: (app: Double?, database: Double?) {
         state.withLock { state in (state.backgroundApp.map { $0 * 1e9 }, state.backgroundDatabase.map { $0 * 1e9 }) }
     }
 
     /// Shares what was not measured since the last tick (see the type's documentation).
     @discardableResult
-    public func tick() -> Tick {
+    package func tick() -> Tick {
         let accounts = meter.allAccounts()
         let wall = clocks.wallNanoseconds()
         let process = clocks.processCPUNanoseconds()

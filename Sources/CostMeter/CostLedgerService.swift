@@ -4,22 +4,22 @@ import Telemetry
 
 /// Where ledger rows are stored. Writing must be idempotent: a row whose key exists is ignored
 /// (`ON CONFLICT DO NOTHING`), so a retried batch is stored once.
-public protocol LedgerStore: Sendable {
+package protocol LedgerStore: Sendable {
     func write(_ rows: [LedgerRow]) async throws
 }
 
 /// Sends ledger rows to a ``LedgerStore`` for the ``BatchingPipeline``: any failure is retryable
 /// (the store is idempotent, so a batch that was stored before the failure is not counted twice).
-public struct LedgerExporter: BatchExporter {
+package struct LedgerExporter: BatchExporter {
     let store: any LedgerStore
     let logger: Logger
 
-    public init(store: any LedgerStore, logger: Logger) {
+    package init(store: any LedgerStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
 
-    public func export(_ batch: [LedgerRow]) async -> ExportResult {
+    package func export(_ batch: [LedgerRow]) async -> ExportResult {
         do {
             try await store.write(batch)
             return .delivered
@@ -35,13 +35,13 @@ public struct LedgerExporter: BatchExporter {
 /// request, holds rows in its bounded buffer while the database is down, and retries.
 ///
 /// At graceful shutdown it closes the last partial interval first, then lets the pipeline flush.
-public struct CostLedgerService<C: Clock>: Service where C.Duration == Duration {
-    public let collector: LedgerCollector
-    public let pipeline: BatchingPipeline<LedgerExporter, C>
+package struct CostLedgerService<C: Clock>: Service where C.Duration == Duration {
+    package let collector: LedgerCollector
+    package let pipeline: BatchingPipeline<LedgerExporter, C>
     let clock: C
     let logger: Logger
 
-    public init(collector: LedgerCollector, store: any LedgerStore, clock: C, logger: Logger, buffer: BatchingConfiguration? = nil) {
+    package init(collector: LedgerCollector, store: any LedgerStore, clock: C, logger: Logger, buffer: BatchingConfiguration? = nil) {
         self.collector = collector
         self.clock = clock
         self.logger = logger
@@ -54,7 +54,7 @@ public struct CostLedgerService<C: Clock>: Service where C.Duration == Duration 
 
     /// 4 MiB of rows (about 15 000: hours of a busy instance), sent within a second of being
     /// closed, retried without limit while the database is down (backoff up to 30 s).
-    public static var defaultBatching: BatchingConfiguration {
+    package static var defaultBatching: BatchingConfiguration {
         var configuration = BatchingConfiguration()
         configuration.name = "ledger"
         configuration.maximumBufferBytes = 4 << 20
@@ -67,11 +67,11 @@ public struct CostLedgerService<C: Clock>: Service where C.Duration == Duration 
     }
 
     /// Closes the current interval now and queues its rows. Never blocks.
-    public func closeInterval() {
+    package func closeInterval() {
         for row in collector.collect() { pipeline.enqueue(row, size: row.estimatedSize) }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         // The pipeline and the interval closer in a group of their own: it shuts the closer down
         // first (the last interval is queued), then the pipeline (which flushes it).
         let group = ServiceGroup(

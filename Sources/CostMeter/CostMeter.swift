@@ -8,29 +8,29 @@ import Synchronization
 /// let meter = CostMeter(configuration: .init(instance: "web-1"))
 /// let (response, cost) = try await meter.run(tenant: id) { try await handle(request) }
 /// ```
-public final class CostMeter: Sendable {
-    public let configuration: CostMeterConfiguration
-    public let pool: MeteringPool
+package final class CostMeter: Sendable {
+    package let configuration: CostMeterConfiguration
+    package let pool: MeteringPool
     private let accounts = Mutex<[Payer: CostAccount]>([:])
     // Every request without a tenant ends on one of these: kept at hand, not looked up.
     private let unauthenticated = CostAccount(payer: .unauthenticated)
     private let admin = CostAccount(payer: .admin)
     /// The co-located database cluster's CPU, once the database layer has found it.
-    public let databaseCluster = DatabaseClusterCPU()
+    package let databaseCluster = DatabaseClusterCPU()
     private let database = Mutex(DatabaseMetering.unknown)
     let totals = Mutex(CostTotals())
 
     /// - Parameter pool: the worker threads; default the process's ``MeteringPool/shared``.
-    public init(configuration: CostMeterConfiguration, pool: MeteringPool = .shared) {
+    package init(configuration: CostMeterConfiguration, pool: MeteringPool = .shared) {
         self.configuration = configuration
         self.pool = pool
     }
 
     /// The tenant's running totals (created on first use; kept for the life of the process).
-    public func account(for tenant: UUID) -> CostAccount { account(for: .tenant(tenant)) }
+    package func account(for tenant: UUID) -> CostAccount { account(for: .tenant(tenant)) }
 
     /// The payer's running totals (created on first use; kept for the life of the process).
-    public func account(for payer: Payer) -> CostAccount {
+    package func account(for payer: Payer) -> CostAccount {
         switch payer {
         case .unauthenticated: return unauthenticated
         case .admin: return admin
@@ -45,19 +45,19 @@ public final class CostMeter: Sendable {
     }
 
     /// A new executor for one request of `tenant`.
-    public func executor(for tenant: UUID) -> MeteredExecutor {
+    package func executor(for tenant: UUID) -> MeteredExecutor {
         MeteredExecutor(account: account(for: tenant), pool: pool)
     }
 
     /// A new executor for one request whose payer is not known yet: name it with
     /// ``MeteredExecutor/bill(_:)`` once it is.
-    public func requestExecutor() -> MeteredExecutor {
+    package func requestExecutor() -> MeteredExecutor {
         MeteredExecutor(account: nil, pool: pool)
     }
 
     /// Runs one request of `tenant` on a metered executor: its jobs and its child tasks' jobs are
     /// credited to the tenant, and the request is counted. Returns the request's own CPU too.
-    public func run<Result: Sendable>(
+    package func run<Result: Sendable>(
         tenant: UUID,
         _ body: () async throws -> Result
     ) async throws -> (result: Result, usage: Usage) {
@@ -69,7 +69,7 @@ public final class CostMeter: Sendable {
     /// Runs one request on `executor` (from ``executor(for:)`` or ``requestExecutor()``) and
     /// counts it, for `defaultPayer` when nobody billed the executor by then; the executor's
     /// ``MeteredExecutor/usage`` is the request's CPU, complete when this returns or throws.
-    public func run<Result: Sendable>(
+    package func run<Result: Sendable>(
         on executor: MeteredExecutor,
         defaultPayer: Payer = .unauthenticated,
         _ body: () async throws -> Result
@@ -87,7 +87,7 @@ public final class CostMeter: Sendable {
     /// Starts an unstructured task that stays on the current request's tenant's bill (a plain
     /// `Task {}` does not inherit the executor, and its CPU would be platform overhead).
     @discardableResult
-    public static func task<Success: Sendable>(
+    package static func task<Success: Sendable>(
         priority: TaskPriority? = nil,
         operation: sending @escaping () async throws -> Success
     ) -> Task<Success, any Error> {
@@ -96,7 +96,7 @@ public final class CostMeter: Sendable {
 
     /// Credits `nanoseconds` of database backend CPU to `tenant`, and to the current request if
     /// it is that tenant's.
-    public func creditDatabase(tenant: UUID, nanoseconds: Int64) {
+    package func creditDatabase(tenant: UUID, nanoseconds: Int64) {
         guard nanoseconds > 0 else { return }
         if let current = MeteredExecutor.current, current.tenant == tenant {
             current.creditDatabase(nanoseconds)
@@ -106,16 +106,16 @@ public final class CostMeter: Sendable {
     }
 
     /// Whether database CPU is measured, and why (or why not).
-    public var databaseMetering: DatabaseMetering {
+    package var databaseMetering: DatabaseMetering {
         get { database.withLock { $0 } }
     }
 
-    public func setDatabaseMetering(_ status: DatabaseMetering) {
+    package func setDatabaseMetering(_ status: DatabaseMetering) {
         database.withLock { $0 = status }
     }
 
     /// Every tenant's running totals now.
-    public func usageByTenant() -> [UUID: Usage] {
+    package func usageByTenant() -> [UUID: Usage] {
         var usage: [UUID: Usage] = [:]
         for account in allAccounts() {
             if let tenant = account.tenant { usage[tenant] = account.usage }
@@ -127,22 +127,22 @@ public final class CostMeter: Sendable {
     func allAccounts() -> [CostAccount] { accounts.withLock { Array($0.values) } + [unauthenticated, admin] }
 
     /// Totals priced into the ledger so far, by kind (for metrics: no per-tenant series).
-    public var snapshot: CostTotals { totals.withLock { $0 } }
+    package var snapshot: CostTotals { totals.withLock { $0 } }
 
     /// A request's CPU priced at the current rate, in micro-dollars (fractional: a request costs
     /// far less than one). For log lines; the ledger is the record.
-    public func estimatedCostMicros(_ usage: Usage, at instant: Int64 = CPUClock.wall()) -> Double {
+    package func estimatedCostMicros(_ usage: Usage, at instant: Int64 = CPUClock.wall()) -> Double {
         guard let price = configuration.price(at: instant) else { return 0 }
         return Double(usage.cpuNanoseconds) * Double(price.microsPerHour) / (Double(price.vcpus) * 3.6e12)
     }
 }
 
 /// Whether the co-located database's backend CPU is metered.
-public struct DatabaseMetering: Sendable, Equatable {
-    public var enabled: Bool
-    public var reason: String
+package struct DatabaseMetering: Sendable, Equatable {
+    package var enabled: Bool
+    package var reason: String
 
-    public init(enabled: Bool, reason: String) {
+    package init(enabled: Bool, reason: String) {
         self.enabled = enabled
         self.reason = reason
     }
@@ -150,5 +150,5 @@ public struct DatabaseMetering: Sendable, Equatable {
     /// Before the first tenant transaction: no database CPU has gone unmetered yet, so rows
     /// closed until then are complete (a ledger row says `db_metered = false` only when tenant
     /// transactions ran that could not be measured).
-    public static let unknown = DatabaseMetering(enabled: true, reason: "no tenant transaction yet")
+    package static let unknown = DatabaseMetering(enabled: true, reason: "no tenant transaction yet")
 }

@@ -1,22 +1,22 @@
 import Foundation
 
 /// Where the meter runs and how it prices.
-public struct CostMeterConfiguration: Sendable, Equatable {
+package struct CostMeterConfiguration: Sendable, Equatable {
     /// This instance's name in the ledger (host name by default in `serve`).
-    public var instance: String
+    package var instance: String
     /// One id per process start: the ledger's rows of two runs never collide.
-    public var boot: UUID
+    package var boot: UUID
     /// The instance type priced (`c7g.large`).
-    public var instanceType: String
+    package var instanceType: String
     /// The price table; must hold a price for ``instanceType``.
-    public var prices: PriceTable
+    package var prices: PriceTable
     /// How often buckets are closed and written. Default 10 s: a crash loses at most this much.
-    public var flushInterval: Duration
+    package var flushInterval: Duration
     /// False runs requests on the default executor and credits nothing to tenants (all CPU is
     /// then overhead): for measuring what metering itself costs.
-    public var metersRequests = true
+    package var metersRequests = true
 
-    public init(
+    package init(
         instance: String,
         boot: UUID = UUID(),
         instanceType: String = "c7g.large",
@@ -31,13 +31,13 @@ public struct CostMeterConfiguration: Sendable, Equatable {
     }
 
     /// The price in force at `instant` for this instance type.
-    public func price(at instant: Int64) -> InstancePrice? {
+    package func price(at instant: Int64) -> InstancePrice? {
         prices.price(of: instanceType, at: instant)
     }
 
     /// Overrides the vCPU count and/or hourly price of ``instanceType`` from now on, as a price
     /// version of its own (`configured`), so the default versions stay as they were.
-    public mutating func override(vcpus: Int?, microsPerHour: Int64?, from instant: Int64 = 0) {
+    package mutating func override(vcpus: Int?, microsPerHour: Int64?, from instant: Int64 = 0) {
         guard vcpus != nil || microsPerHour != nil else { return }
         let base = price(at: instant)
         guard let resolvedPrice = microsPerHour ?? base?.microsPerHour else { return }

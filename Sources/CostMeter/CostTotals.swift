@@ -1,26 +1,26 @@
 /// What the ledger has priced since the process started, by kind — the figures for Prometheus
 /// (cost and CPU by kind; never one series per tenant).
-public struct CostTotals: Sendable, Equatable {
+package struct CostTotals: Sendable, Equatable {
     /// Micro-dollars by kind.
-    public var tenantCostMicros: Int64 = 0
-    public var unauthenticatedCostMicros: Int64 = 0
-    public var overheadCostMicros: Int64 = 0
-    public var idleCostMicros: Int64 = 0
+    package var tenantCostMicros: Int64 = 0
+    package var unauthenticatedCostMicros: Int64 = 0
+    package var overheadCostMicros: Int64 = 0
+    package var idleCostMicros: Int64 = 0
     /// Nanoseconds by kind: tenants' app CPU, tenants' database CPU, platform overhead, idle.
-    public var tenantAppCPUNanoseconds: Int64 = 0
-    public var tenantDatabaseCPUNanoseconds: Int64 = 0
-    public var unauthenticatedCPUNanoseconds: Int64 = 0
-    public var overheadCPUNanoseconds: Int64 = 0
-    public var idleCPUNanoseconds: Int64 = 0
+    package var tenantAppCPUNanoseconds: Int64 = 0
+    package var tenantDatabaseCPUNanoseconds: Int64 = 0
+    package var unauthenticatedCPUNanoseconds: Int64 = 0
+    package var overheadCPUNanoseconds: Int64 = 0
+    package var idleCPUNanoseconds: Int64 = 0
     /// Requests counted into the ledger.
-    public var requests: Int64 = 0
+    package var requests: Int64 = 0
     /// Whether database CPU is being metered.
-    public var databaseMetered = false
+    package var databaseMetered = false
 
-    public init() {}
+    package init() {}
 
     /// Cost in micro-dollars by kind label (`tenant`, `unauthenticated`, `overhead`, `idle`).
-    public var costMicrosByKind: [String: Int64] {
+    package var costMicrosByKind: [String: Int64] {
         [
             "tenant": tenantCostMicros, "unauthenticated": unauthenticatedCostMicros, "overhead": overheadCostMicros,
             "idle": idleCostMicros,
@@ -28,7 +28,7 @@ public struct CostTotals: Sendable, Equatable {
     }
 
     /// CPU seconds by kind label (`tenant_app`, `tenant_db`, `unauthenticated`, `overhead`, `idle`).
-    public var cpuSecondsByKind: [String: Double] {
+    package var cpuSecondsByKind: [String: Double] {
         [
             "tenant_app": Double(tenantAppCPUNanoseconds) / 1e9, "tenant_db": Double(tenantDatabaseCPUNanoseconds) / 1e9,
             "unauthenticated": Double(unauthenticatedCPUNanoseconds) / 1e9, "overhead": Double(overheadCPUNanoseconds) / 1e9,

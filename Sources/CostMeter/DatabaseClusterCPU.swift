@@ -14,21 +14,21 @@ import Synchronization
 /// The cost meter compares it with the backend CPU it measured on tenant transactions: the rest
 /// is work no transaction of a request did — key look-ups, usage and ledger writes (shared among
 /// the requests that caused them) or autovacuum and checkpoints (background overhead).
-public final class DatabaseClusterCPU: Sendable {
+package final class DatabaseClusterCPU: Sendable {
     private let state = Mutex<(postmaster: Int32, procRoot: String)?>(nil)
 
-    public init() {}
+    package init() {}
 
     /// Starts reading the cluster whose postmaster is `postmaster` (the parent of a backend).
-    public func attach(postmaster: Int32, procRoot: String = "/proc") {
+    package func attach(postmaster: Int32, procRoot: String = "/proc") {
         state.withLock { $0 = (postmaster, procRoot) }
     }
 
     /// Whether a cluster is attached.
-    public var isAttached: Bool { state.withLock { $0 != nil } }
+    package var isAttached: Bool { state.withLock { $0 != nil } }
 
     /// The cluster's CPU so far in nanoseconds, or nil when none is attached or it cannot be read.
-    public func nanoseconds() -> Int64? {
+    package func nanoseconds() -> Int64? {
         guard let (postmaster, procRoot) = state.withLock({ $0 }) else { return nil }
         guard let own = BackendCPU.read(pid: postmaster, procRoot: procRoot),
             let stat = BackendCPU.readSmallFile("\(procRoot)/\(postmaster)/stat"),
@@ -42,7 +42,7 @@ public final class DatabaseClusterCPU: Sendable {
     }
 
     /// The parent of `pid` (field 4 of `/proc/<pid>/stat`): a backend's parent is the postmaster.
-    public static func parent(of pid: Int32, procRoot: String = "/proc") -> Int32? {
+    package static func parent(of pid: Int32, procRoot: String = "/proc") -> Int32? {
         guard let stat = BackendCPU.readSmallFile("\(procRoot)/\(pid)/stat") else { return nil }
         return fieldsAfterName(stat).flatMap { $0.count > 1 ? Int32($0[1]) : nil }
     }

@@ -1,14 +1,14 @@
 /// Splits whole units (micro-dollars) in proportion to weights so that the parts add up to the
 /// total exactly: each part gets the floor of its share, and the units left over go one each to
 /// the parts with the largest remainders (ties to the earlier part).
-public enum LargestRemainder {
+package enum LargestRemainder {
     /// - Parameters:
     ///   - total: the units to split, not negative.
     ///   - weights: one non-negative weight per part.
     /// - Returns: one share per weight, adding up to `total`. When every weight is zero, nothing
     ///   can be split in proportion and the whole total goes to the last part (callers put idle
     ///   last, so cost never vanishes).
-    public static func allocate(_ total: Int64, weights: [Int64]) -> [Int64] {
+    package static func allocate(_ total: Int64, weights: [Int64]) -> [Int64] {
         precondition(total >= 0, "a negative total")
         precondition(weights.allSatisfy { $0 >= 0 }, "a negative weight")
         guard !weights.isEmpty else { return [] }

@@ -10,7 +10,7 @@ import Synchronization
 /// tenants' CPU, the unauthenticated requests', the platform overhead (admin requests and
 /// background work) and the idle vCPU time, so every piece's rows add up to its instance cost to
 /// the micro-dollar.
-public final class LedgerCollector: Sendable {
+package final class LedgerCollector: Sendable {
     private struct State {
         var lastWall: Int64
         var lastProcessCPU: Int64
@@ -21,17 +21,17 @@ public final class LedgerCollector: Sendable {
         var overheadDeficit = Usage()
     }
 
-    public let meter: CostMeter
+    package let meter: CostMeter
     let clocks: any MeterClocks
     /// Shares the CPU no job was credited with among the requests that caused it; nil leaves it
     /// all in the background overhead.
-    public let attribution: CostAttribution?
+    package let attribution: CostAttribution?
     private let state: Mutex<State>
 
     /// - Parameters:
     ///   - clocks: default the real clocks, with the meter's database cluster.
     ///   - sharesUnmeasuredCPU: run a ``CostAttribution`` on the same clocks (`serve` does).
-    public init(meter: CostMeter, clocks: (any MeterClocks)? = nil, sharesUnmeasuredCPU: Bool = false) {
+    package init(meter: CostMeter, clocks: (any MeterClocks)? = nil, sharesUnmeasuredCPU: Bool = false) {
         let clocks = clocks ?? SystemMeterClocks(database: meter.databaseCluster)
         self.meter = meter
         self.clocks = clocks
@@ -49,7 +49,7 @@ public final class LedgerCollector: Sendable {
 
     /// When the next interval should end after `instant`: the next multiple of the flush interval,
     /// minute or price change, whichever is first.
-    public func nextBoundary(after instant: Int64) -> Int64 {
+    package func nextBoundary(after instant: Int64) -> Int64 {
         let configuration = meter.configuration
         let step = max(1_000_000, configuration.flushInterval.components.seconds * 1_000_000_000)
         var next = (instant / step + 1) * step
@@ -62,7 +62,7 @@ public final class LedgerCollector: Sendable {
 
     /// Closes the interval since the previous collection and returns its priced rows. Returns no
     /// rows (and keeps the interval open) if the wall clock has not moved forward.
-    public func collect() -> [LedgerRow] {
+    package func collect() -> [LedgerRow] {
         attribution?.tick()
         let wall = clocks.wallNanoseconds()
         let processCPU = clocks.processCPUNanoseconds()

@@ -13,7 +13,7 @@ import Synchronization
 /// Child tasks (`async let`, task groups) and default actors inherit the preference; unstructured
 /// tasks do not — start those with ``CostMeter/task(priority:operation:)`` to keep them on the
 /// payer's bill, else their CPU is platform overhead.
-public final class MeteredExecutor: TaskExecutor, Sendable {
+package final class MeteredExecutor: TaskExecutor, Sendable {
     let pool: MeteringPool
     /// False for the pool's ``MeteringPool/platformExecutor``: its jobs are nobody's.
     let billed: Bool
@@ -33,17 +33,17 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
     }
 
     /// Whose the request is, once known.
-    public var account: CostAccount? { payer.withLock { $0 } }
+    package var account: CostAccount? { payer.withLock { $0 } }
 
     /// The tenant the request is billed to, if it is a tenant's.
-    public var tenant: UUID? { account?.tenant }
+    package var tenant: UUID? { account?.tenant }
 
-    public func enqueue(_ job: consuming ExecutorJob) {
+    package func enqueue(_ job: consuming ExecutorJob) {
         pool.submit(UnownedJob(job), to: self)
     }
 
     /// Names the request's payer. The first call wins: a request is one payer's.
-    public func bill(_ account: CostAccount) {
+    package func bill(_ account: CostAccount) {
         payer.withLock { payer in
             if payer == nil { payer = account }
         }
@@ -85,7 +85,7 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
     }
 
     /// This request's CPU so far.
-    public var usage: Usage {
+    package var usage: Usage {
         Usage(
             appCPUNanoseconds: appCPU.load(ordering: .relaxed),
             databaseCPUNanoseconds: databaseCPU.load(ordering: .relaxed),
@@ -94,5 +94,5 @@ public final class MeteredExecutor: TaskExecutor, Sendable {
     }
 
     /// The metered executor the current task runs under, if any.
-    @TaskLocal public static var current: MeteredExecutor?
+    @TaskLocal package static var current: MeteredExecutor?
 }

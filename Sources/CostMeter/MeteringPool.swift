@@ -11,19 +11,19 @@ import Telemetry
 #endif
 
 /// How pool workers turn their threads' CPU time into credits.
-public struct MeteringMode: Hashable, Sendable, CustomStringConvertible {
+package struct MeteringMode: Hashable, Sendable, CustomStringConvertible {
     let name: String
-    public var description: String { name }
+    package var description: String { name }
 
     /// Reads the thread CPU clock only when a worker switches to a job of another executor
     /// (request): the time since the previous read goes to the executor that ran until then.
     /// Consecutive jobs of one request cost no clock read. The default.
-    public static let cpuClockPerSwitch = MeteringMode(name: "cpu-clock-per-switch")
+    package static let cpuClockPerSwitch = MeteringMode(name: "cpu-clock-per-switch")
     /// Times each job with the monotonic clock, and a few times a second rescales each worker's
     /// per-executor wall slices by that thread's real CPU delta.
-    public static let monotonicRescaled = MeteringMode(name: "monotonic-rescaled")
+    package static let monotonicRescaled = MeteringMode(name: "monotonic-rescaled")
     /// Reads the thread CPU clock before and after every job: the simple, costlier baseline.
-    public static let cpuClockPerJob = MeteringMode(name: "cpu-clock-per-job")
+    package static let cpuClockPerJob = MeteringMode(name: "cpu-clock-per-job")
 }
 
 /// The shared worker threads every ``MeteredExecutor`` forwards to.
@@ -31,11 +31,11 @@ public struct MeteringMode: Hashable, Sendable, CustomStringConvertible {
 /// Each worker credits the CPU time of the jobs it runs to their executor (and so to its tenant),
 /// per the ``MeteringMode``. CPU a worker spends between jobs (taking the next job, waking up)
 /// is credited to no one, so it shows up as platform overhead.
-public final class MeteringPool: Sendable {
+package final class MeteringPool: Sendable {
     /// The process's pool: one thread per CPU, ``MeteringMode/cpuClockPerSwitch``.
-    public static let shared = MeteringPool()
+    package static let shared = MeteringPool()
 
-    public let mode: MeteringMode
+    package let mode: MeteringMode
     let queue: JobQueue
     private let workers: [Worker]
     private let rescaleNanoseconds: Int64
@@ -48,7 +48,7 @@ public final class MeteringPool: Sendable {
     ///   - rescaleInterval: in ``MeteringMode/monotonicRescaled`` mode, how often a busy worker
     ///     rescales its slices. Default 250 ms.
     ///   - runsOnEventLoops: run jobs resumed on a SwiftNIO event loop there; default true.
-    public init(
+    package init(
         threads: Int = ProcessInfo.processInfo.activeProcessorCount,
         mode: MeteringMode = .cpuClockPerSwitch,
         rescaleInterval: Duration = .milliseconds(250),
@@ -80,13 +80,13 @@ public final class MeteringPool: Sendable {
     /// same thread (see ``submit(_:to:)``), not a wake-up of another. On an event loop its jobs'
     /// CPU passes to the next metered job there (the request the connection is starting); on a
     /// pool worker it is left for ``CostAttribution`` to share, or as background overhead.
-    public var platformExecutor: MeteredExecutor {
+    package var platformExecutor: MeteredExecutor {
         MeteredExecutor(account: nil, pool: self, billed: false)
     }
 
     /// Lets the workers finish the queued jobs and end. Jobs submitted later are run on the
     /// global executor instead (and count as overhead).
-    public func shutdown() { queue.close() }
+    package func shutdown() { queue.close() }
 
     /// Queues a job.
     ///
@@ -124,11 +124,11 @@ public final class MeteringPool: Sendable {
 
     /// Blocks until every worker is idle and has settled its credits (for tests and benchmarks:
     /// call it off the pool, when no more jobs are coming).
-    public func waitUntilIdle() { queue.waitUntilIdle(workers: workers.count) }
+    package func waitUntilIdle() { queue.waitUntilIdle(workers: workers.count) }
 
     /// Credits the CPU the calling worker used so far to the executor it is running, so a
     /// request's figure is complete when it ends. Does nothing off the pool.
-    public static func settleCurrentThread() {
+    package static func settleCurrentThread() {
         guard let pointer = pthread_getspecific(Worker.key) else { return }
         Unmanaged<Worker>.fromOpaque(pointer).takeUnretainedValue().settle(keepOwner: true)
     }

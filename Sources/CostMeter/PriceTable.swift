@@ -1,17 +1,17 @@
 /// What one instance of a type costs per hour, from a moment on.
-public struct InstancePrice: Sendable, Equatable, Codable {
+package struct InstancePrice: Sendable, Equatable, Codable {
     /// Names this price for the ledger and reports (`aws-us-east-1-od-2026-07`).
-    public var version: String
+    package var version: String
     /// `c7g.large`.
-    public var instanceType: String
+    package var instanceType: String
     /// vCPUs the price buys; idle is these vCPUs' time minus the CPU used.
-    public var vcpus: Int
+    package var vcpus: Int
     /// Micro-dollars per instance-hour (`72_500` is $0.0725/h).
-    public var microsPerHour: Int64
+    package var microsPerHour: Int64
     /// Nanoseconds since 1970-01-01 UTC from which the price applies.
-    public var effectiveFrom: Int64
+    package var effectiveFrom: Int64
 
-    public init(version: String, instanceType: String, vcpus: Int, microsPerHour: Int64, effectiveFrom: Int64) {
+    package init(version: String, instanceType: String, vcpus: Int, microsPerHour: Int64, effectiveFrom: Int64) {
         precondition(vcpus > 0 && microsPerHour >= 0, "an instance has vCPUs and a non-negative price")
         self.version = version
         self.instanceType = instanceType
@@ -29,10 +29,10 @@ public struct InstancePrice: Sendable, Equatable, Codable {
 /// The cost of an interval `[a, b)` of an hour `h` at hourly price `P` is `F(b) − F(a)` with
 /// `F(t) = ⌊P · (t − h) / 1 h⌋`. Costs of intervals that tile an hour add up to `P` exactly, and
 /// intervals that abut add up exactly whatever their lengths, so no micro-dollar is lost or made.
-public struct PriceTable: Sendable, Equatable {
-    public private(set) var prices: [InstancePrice]
+package struct PriceTable: Sendable, Equatable {
+    package private(set) var prices: [InstancePrice]
 
-    public init(_ prices: [InstancePrice]) {
+    package init(_ prices: [InstancePrice]) {
         self.prices = prices.sorted { $0.effectiveFrom < $1.effectiveFrom }
     }
 
@@ -40,31 +40,31 @@ public struct PriceTable: Sendable, Equatable {
 
     /// AWS us-east-1 on-demand Linux, Graviton (Karpenter's table generated 2026-07-20), in force
     /// from the epoch: c7g.large $0.0725/h, c8g.large $0.07976/h, m7g.large $0.0816/h, 2 vCPUs each.
-    public static let awsGravitonDefaults = PriceTable([
+    package static let awsGravitonDefaults = PriceTable([
         InstancePrice(version: "aws-us-east-1-od-2026-07", instanceType: "c7g.large", vcpus: 2, microsPerHour: 72_500, effectiveFrom: 0),
         InstancePrice(version: "aws-us-east-1-od-2026-07", instanceType: "c8g.large", vcpus: 2, microsPerHour: 79_760, effectiveFrom: 0),
         InstancePrice(version: "aws-us-east-1-od-2026-07", instanceType: "m7g.large", vcpus: 2, microsPerHour: 81_600, effectiveFrom: 0),
     ])
 
     /// Adds a price (a new version, or a type of one's own).
-    public mutating func add(_ price: InstancePrice) {
+    package mutating func add(_ price: InstancePrice) {
         prices.append(price)
         prices.sort { $0.effectiveFrom < $1.effectiveFrom }
     }
 
     /// The price of `instanceType` in force at `instant`, if any.
-    public func price(of instanceType: String, at instant: Int64) -> InstancePrice? {
+    package func price(of instanceType: String, at instant: Int64) -> InstancePrice? {
         prices.last { $0.instanceType == instanceType && $0.effectiveFrom <= instant }
     }
 
     /// The next moment after `instant` at which `instanceType`'s price changes.
-    public func nextChange(of instanceType: String, after instant: Int64) -> Int64? {
+    package func nextChange(of instanceType: String, after instant: Int64) -> Int64? {
         prices.first { $0.instanceType == instanceType && $0.effectiveFrom > instant }?.effectiveFrom
     }
 
     /// Micro-dollars the instance costs over `[start, end)`; the interval is split at hour
     /// boundaries and price changes. Nil if no price covers part of it.
-    public func cost(of instanceType: String, from start: Int64, to end: Int64) -> Int64? {
+    package func cost(of instanceType: String, from start: Int64, to end: Int64) -> Int64? {
         var total: Int64 = 0
         var a = start
         while a < end {

@@ -18,11 +18,11 @@ public struct LokiEntry: Sendable, Equatable {
 }
 
 /// The entries of one stream.
-public struct LokiStream: Sendable, Equatable {
-    public var labels: LokiLabels
-    public var entries: [LokiEntry]
+@_spi(Benchmarks) public struct LokiStream: Sendable, Equatable {
+    @_spi(Benchmarks) public var labels: LokiLabels
+    @_spi(Benchmarks) public var entries: [LokiEntry]
 
-    public init(labels: LokiLabels, entries: [LokiEntry]) {
+    @_spi(Benchmarks) public init(labels: LokiLabels, entries: [LokiEntry]) {
         self.labels = labels
         self.entries = entries
     }

@@ -22,7 +22,7 @@ public struct LokiLabels: Hashable, Sendable {
     }
 
     /// `[a-zA-Z_][a-zA-Z0-9_]*`, and not the reserved `__` prefix.
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         let utf8 = name.utf8
         // Bytes, not `hasPrefix`: this runs for every metadata key of every log call.
         guard let first = utf8.first, !(first == 0x5F && utf8.dropFirst().first == 0x5F) else { return false }
@@ -31,7 +31,7 @@ public struct LokiLabels: Hashable, Sendable {
     }
 
     /// Appends `value` as Go's `strconv.Quote` would write it.
-    public static func appendQuoted(_ value: String, to text: inout String) {
+    package static func appendQuoted(_ value: String, to text: inout String) {
         text += "\""
         for scalar in value.unicodeScalars {
             switch scalar {

@@ -8,23 +8,23 @@ import Telemetry
 ///
 /// A record goes to the Loki tenant configured for the value of its routing metadata (the Runway
 /// tenant id, by default), or to the default Loki tenant.
-public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration == Duration {
-    public struct Configuration: Sendable {
+package final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration == Duration {
+    package struct Configuration: Sendable {
         /// Loki's base URL (`LOKI_URL`).
-        public var baseURL: String
+        package var baseURL: String
         /// `X-Scope-OrgID` of every line not routed elsewhere (`LOKI_TENANT`); nil sends none.
-        public var defaultTenant: String?
+        package var defaultTenant: String?
         /// Loki tenant by value of the ``routingKey`` metadata (`LOKI_TENANT_MAP`).
-        public var tenantRoutes: [String: String] = [:]
+        package var tenantRoutes: [String: String] = [:]
         /// The metadata whose value picks the Loki tenant. Default `tenant`.
-        public var routingKey = "tenant"
+        package var routingKey = "tenant"
         /// Batching of each Loki tenant's pipeline; ``BatchingConfiguration/maximumBufferBytes``
         /// is the total, shared equally among the Loki tenants.
-        public var batching = BatchingConfiguration()
+        package var batching = BatchingConfiguration()
         /// Longest wait for one push. Default 10 s.
-        public var timeout: Duration = .seconds(10)
+        package var timeout: Duration = .seconds(10)
 
-        public init(baseURL: String, defaultTenant: String? = nil) {
+        package init(baseURL: String, defaultTenant: String? = nil) {
             self.baseURL = baseURL
             self.defaultTenant = defaultTenant
             batching.name = "logs"
@@ -38,16 +38,16 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
         }
     }
 
-    public typealias Pipeline = BatchingPipeline<LokiExporter, C>
+    package typealias Pipeline = BatchingPipeline<LokiExporter, C>
 
     /// Each Loki tenant's pipeline, the default first.
-    public let pipelines: [(tenant: String?, pipeline: Pipeline)]
+    package let pipelines: [(tenant: String?, pipeline: Pipeline)]
     /// The default Loki tenant's pipeline (the first).
     @usableFromInline let defaultPipeline: Pipeline
     @usableFromInline let routes: [String: Pipeline]
     @usableFromInline let routingKey: String
 
-    public init(configuration: Configuration, client: HTTPClient = .shared, clock: C) {
+    package init(configuration: Configuration, client: HTTPClient = .shared, clock: C) {
         let tenants = configuration.lokiTenants
         var batching = configuration.batching
         batching.maximumBufferBytes = max(1, configuration.batching.maximumBufferBytes / tenants.count)
@@ -69,7 +69,7 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
     /// Adds a record to its Loki tenant's pipeline; never blocks and never waits on I/O.
     /// Inlinable, so that the caller runs it specialised for its clock.
     @inlinable
-    public func enqueue(_ record: LokiRecord) {
+    package func enqueue(_ record: LokiRecord) {
         pipeline(for: record).enqueue(record)
     }
 
@@ -84,7 +84,7 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
     }
 
     /// Counters of all Loki tenants together.
-    public var snapshot: PipelineCounters.Snapshot {
+    package var snapshot: PipelineCounters.Snapshot {
         pipelines.reduce(into: PipelineCounters.Snapshot()) { total, next in
             let snapshot = next.pipeline.counters.snapshot
             total.enqueued += snapshot.enqueued
@@ -95,7 +95,7 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
     }
 
     /// Runs every Loki tenant's pipeline until graceful shutdown, when each makes its final flush.
-    public func run() async {
+    package func run() async {
         await withDiscardingTaskGroup { group in
             for (_, pipeline) in pipelines {
                 group.addTask { await pipeline.run() }
@@ -105,7 +105,7 @@ public final class LokiPipelines<C: Clock>: Service, Sendable where C.Duration =
 }
 
 extension LokiPipelines where C == ContinuousClock {
-    public convenience init(configuration: Configuration, client: HTTPClient = .shared) {
+    package convenience init(configuration: Configuration, client: HTTPClient = .shared) {
         self.init(configuration: configuration, client: client, clock: ContinuousClock())
     }
 }

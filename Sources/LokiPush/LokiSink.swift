@@ -29,17 +29,17 @@ public final class LokiSink: Sendable {
     /// What one call logged, as the handler got it. Rendered into a ``LokiEntry`` on the
     /// pipeline's task when the line is surely within Loki's limits (the usual case), else at once
     /// by ``entry(for:timestampNanoseconds:)``, which cuts it to them.
-    public struct Line: Sendable {
-        public var level: Logger.Level
-        public var message: String
-        public var metadata: Logger.Metadata
-        public var logger: String
-        public var source: String
-        public var file: String
-        public var line: UInt
-        public var error: String?
+    package struct Line: Sendable {
+        package var level: Logger.Level
+        package var message: String
+        package var metadata: Logger.Metadata
+        package var logger: String
+        package var source: String
+        package var file: String
+        package var line: UInt
+        package var error: String?
 
-        public init(
+        package init(
             level: Logger.Level,
             message: String,
             metadata: Logger.Metadata,

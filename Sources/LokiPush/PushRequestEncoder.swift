@@ -14,8 +14,8 @@ import Telemetry
 ///
 /// Each entry's size is computed once, so every length prefix is written once; then one pass
 /// writes the whole request through a raw pointer (``ProtobufWriter``), with no copying.
-public enum PushRequestEncoder {
-    public static func encode(_ streams: [LokiStream]) -> ByteBuffer {
+@_spi(Benchmarks) public enum PushRequestEncoder {
+    @_spi(Benchmarks) public static func encode(_ streams: [LokiStream]) -> ByteBuffer {
         var entrySizes: [Int] = []
         entrySizes.reserveCapacity(streams.reduce(0) { $0 + $1.entries.count })
         var streamSizes: [Int] = []

@@ -2,13 +2,13 @@ import CSnappy
 import NIOCore
 
 /// Snappy *block* format through Debian's libsnappy: what Loki expects for a protobuf body.
-public enum Snappy {
-    public struct Failure: Error, CustomStringConvertible {
-        public let description: String
+@_spi(Benchmarks) public enum Snappy {
+    package struct Failure: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Compresses the readable bytes of `input` into a new buffer.
-    public static func compress(_ input: ByteBuffer) throws -> ByteBuffer {
+    @_spi(Benchmarks) public static func compress(_ input: ByteBuffer) throws -> ByteBuffer {
         let bound = snappy_max_compressed_length(input.readableBytes)
         var output = ByteBuffer()
         output.reserveCapacity(bound)
@@ -29,7 +29,7 @@ public enum Snappy {
     }
 
     /// Decompresses a snappy block (for tests and diagnostics).
-    public static func uncompress(_ input: ByteBuffer) throws -> ByteBuffer {
+    package static func uncompress(_ input: ByteBuffer) throws -> ByteBuffer {
         try input.withUnsafeReadableBytes { source in
             let base = source.baseAddress?.assumingMemoryBound(to: CChar.self)
             var length = 0

@@ -13,9 +13,9 @@ import Telemetry
 ///
 /// Rendered in the Prometheus text format without exemplars, and with them in OpenMetrics
 /// (`# {trace_id="…"} value timestamp` after a bucket's count) for a scraper that asks for it.
-public final class ExemplarHistogram: Sendable {
+package final class ExemplarHistogram: Sendable {
     /// One label set's counts; get it once with ``series(labels:)`` and keep it.
-    public final class Series: Sendable {
+    package final class Series: Sendable {
         struct State {
             /// Per bucket (not cumulative), the last one for above the highest bound.
             var counts: [Int64]
@@ -38,14 +38,14 @@ public final class ExemplarHistogram: Sendable {
         }
     }
 
-    public let name: String
-    public let help: String
+    package let name: String
+    package let help: String
     private let bounds: [Int64]
     private let boundLabels: [String]
     private let series = Mutex<[String: Series]>([:])
 
     /// - Parameter buckets: upper bounds, ascending.
-    public init(name: String, help: String, buckets: [Duration]) {
+    package init(name: String, help: String, buckets: [Duration]) {
         self.name = name
         self.help = help
         bounds = buckets.map(\.nanoseconds)
@@ -53,7 +53,7 @@ public final class ExemplarHistogram: Sendable {
     }
 
     /// The series of `labels` (rendered: `method="GET",route="/x"`), created on first use.
-    public func series(labels: String) -> Series {
+    package func series(labels: String) -> Series {
         series.withLock { series in
             if let existing = series[labels] { return existing }
             let made = Series(labels: labels, buckets: bounds.count)
@@ -63,7 +63,7 @@ public final class ExemplarHistogram: Sendable {
     }
 
     /// Counts `duration` in `series`; with `exemplar`, it becomes its bucket's exemplar.
-    public func observe(_ duration: Duration, in series: Series, exemplar: TraceID? = nil) {
+    package func observe(_ duration: Duration, in series: Series, exemplar: TraceID? = nil) {
         let nanoseconds = duration.nanoseconds
         var low = 0
         var high = bounds.count
@@ -80,7 +80,7 @@ public final class ExemplarHistogram: Sendable {
     }
 
     /// Writes the family: buckets (cumulative), sum and count per series; exemplars in OpenMetrics.
-    public func write(into text: inout MetricsText) {
+    package func write(into text: inout MetricsText) {
         let all = series.withLock { $0.values.sorted { $0.labels < $1.labels } }
         guard !all.isEmpty else { return }
         text.bytes.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) histogram\n".utf8)

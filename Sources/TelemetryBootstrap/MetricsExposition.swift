@@ -11,22 +11,22 @@ import Telemetry
 
 /// The Prometheus side of swift-metrics: a registry, the factory that fills it, and the text
 /// that `/metrics` serves (the registry's series plus the process's CPU and memory).
-public final class MetricsExposition: Sendable {
+package final class MetricsExposition: Sendable {
     /// Latency buckets fine enough to read a P99 anywhere from 1 ms to 10 s.
-    public static let latencyBuckets: [Duration] = [
+    package static let latencyBuckets: [Duration] = [
         1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250, 300, 400, 500, 600, 800,
         1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10000,
     ].map { .milliseconds($0) }
 
     /// Timers that get ``latencyBuckets`` (others get swift-prometheus's defaults).
-    public static let latencyTimers = ["runway_http_request_duration_seconds", "runway_telemetry_export_duration_seconds"]
+    package static let latencyTimers = ["runway_http_request_duration_seconds", "runway_telemetry_export_duration_seconds"]
 
-    public let registry: PrometheusCollectorRegistry
-    public let factory: PrometheusMetricsFactory
+    package let registry: PrometheusCollectorRegistry
+    package let factory: PrometheusMetricsFactory
     private let process = ProcessMetrics()
     private let collectors = Mutex<[@Sendable (inout MetricsText) -> Void]>([])
 
-    public init() {
+    package init() {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         for name in Self.latencyTimers { factory.durationHistogramBuckets[name] = Self.latencyBuckets }
@@ -34,23 +34,23 @@ public final class MetricsExposition: Sendable {
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
-    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
     /// OpenMetrics 1.0, with exemplars: what a Prometheus with exemplar storage asks for.
-    public static let openMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    package static let openMetricsContentType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
     /// Whether a scraper's `Accept` header asks for OpenMetrics.
-    public static func prefersOpenMetrics(accept: String?) -> Bool {
+    package static func prefersOpenMetrics(accept: String?) -> Bool {
         accept?.contains("application/openmetrics-text") ?? false
     }
 
     /// Adds series read at each scrape from a snapshot (totals kept elsewhere, such as cost).
-    public func addCollector(_ collect: @escaping @Sendable (inout MetricsText) -> Void) {
+    package func addCollector(_ collect: @escaping @Sendable (inout MetricsText) -> Void) {
         collectors.withLock { $0.append(collect) }
     }
 
     /// Everything `/metrics` shows, rendered now: in the Prometheus text format, or in
     /// OpenMetrics with exemplars.
-    public func render(openMetrics: Bool = false) -> [UInt8] {
+    package func render(openMetrics: Bool = false) -> [UInt8] {
         var text = MetricsText()
         text.openMetrics = openMetrics
         text.bytes.reserveCapacity(64 << 10)
@@ -94,13 +94,13 @@ public final class MetricsExposition: Sendable {
 }
 
 /// Prometheus text format written by hand, for series read from snapshots at scrape time.
-public struct MetricsText: Sendable {
-    public var bytes: [UInt8] = []
+package struct MetricsText: Sendable {
+    package var bytes: [UInt8] = []
     /// Rendering OpenMetrics: families that have exemplars write them.
-    public var openMetrics = false
+    package var openMetrics = false
 
     /// One metric family: its HELP and TYPE lines and a sample per label set.
-    public mutating func family(_ name: String, type: String, help: String, samples: [(labels: String, value: Double)]) {
+    package mutating func family(_ name: String, type: String, help: String, samples: [(labels: String, value: Double)]) {
         bytes.append(contentsOf: "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n".utf8)
         for sample in samples { bytes.append(contentsOf: "\(name)\(sample.labels) \(sample.value)\n".utf8) }
     }

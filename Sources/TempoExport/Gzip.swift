@@ -2,12 +2,12 @@ import CZlib
 import NIOCore
 
 /// gzip (RFC 1952) through the system zlib, for `Content-Encoding: gzip`.
-public enum Gzip {
-    public struct Failure: Error {
-        public var code: Int32
+@_spi(Benchmarks) public enum Gzip {
+    @_spi(Benchmarks) public struct Failure: Error {
+        @_spi(Benchmarks) public var code: Int32
     }
 
-    public static func compress(_ input: ByteBuffer, level: Int32 = 6) throws(Failure) -> ByteBuffer {
+    @_spi(Benchmarks) public static func compress(_ input: ByteBuffer, level: Int32 = 6) throws(Failure) -> ByteBuffer {
         var stream = z_stream()
         // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
         let status = deflateInit2_(

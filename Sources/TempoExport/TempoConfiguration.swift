@@ -1,6 +1,7 @@
 import Telemetry
 
-/// Span export settings read from the environment: where to send and how to batch.
+/// Span export settings: where to send and how to batch. The app reads them from these
+/// variables:
 ///
 /// | variable | meaning | default |
 /// |---|---|---|
@@ -37,38 +38,5 @@ public struct TempoConfiguration: Sendable, Equatable {
         batching.maximumBufferBytes = 64 << 20
         batching.maximumBatchBytes = 16 << 20
         return batching
-    }
-
-    /// Reads the variables in the table above; nil when `TEMPO_URL` is unset or empty.
-    /// Unparsable numbers keep their defaults.
-    public init?(environment: [String: String]) {
-        guard let url = environment["TEMPO_URL"], !url.isEmpty else { return nil }
-        func milliseconds(_ names: String...) -> Duration? {
-            for name in names {
-                if let value = environment[name].flatMap({ Int64($0) }), value > 0 { return .milliseconds(value) }
-            }
-            return nil
-        }
-        func count(_ name: String) -> Int? {
-            environment[name].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
-        }
-        let tenant = environment["TEMPO_TENANT"].flatMap { $0.isEmpty ? nil : $0 }
-        var exporter = TempoExporter.Configuration(baseURL: url, tenant: tenant)
-        if let timeout = milliseconds("OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT") {
-            exporter.timeout = timeout
-        }
-        let compression =
-            environment["OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"] ?? environment["OTEL_EXPORTER_OTLP_COMPRESSION"]
-        exporter.gzip = compression?.lowercased() == "gzip"
-        var batching = Self.defaultBatching
-        if let value = count("OTEL_BSP_MAX_QUEUE_SIZE") { batching.maximumBufferEntries = value }
-        if let value = count("OTEL_BSP_MAX_EXPORT_BATCH_SIZE") { batching.maximumBatchEntries = value }
-        // The spec: the batch size may not exceed the queue size.
-        batching.maximumBatchEntries = min(batching.maximumBatchEntries ?? 512, batching.maximumBufferEntries ?? 2048)
-        if let value = milliseconds("OTEL_BSP_SCHEDULE_DELAY") { batching.flushInterval = value }
-        if let value = milliseconds("OTEL_BSP_EXPORT_TIMEOUT") { batching.exportTimeout = value }
-        if let value = count("OTEL_BSP_MAX_CONCURRENT_EXPORTS") { batching.maximumConcurrentExports = value }
-        if let value = count("RUNWAY_TEMPO_MAX_QUEUE_BYTES") { batching.maximumBufferBytes = value }
-        self.init(exporter: exporter, batching: batching)
     }
 }

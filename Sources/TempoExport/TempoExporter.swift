@@ -51,10 +51,10 @@ public struct TempoExporter: BatchExporter {
     }
 
     let client: HTTPClient
-    public let configuration: Configuration
+    package let configuration: Configuration
     let encoder: TraceRequestEncoder
 
-    /// - Parameter client: should not trace its own requests (`Telemetry.bootstrap` makes one with
+    /// - Parameter client: should not trace its own requests (`TelemetrySystem.bootstrap` makes one with
     ///   tracing off). Requests are sent with tracing suppressed for the ``RunwayTracer`` either way.
     public init(client: HTTPClient, configuration: Configuration, resource: TempoResource) {
         self.client = client

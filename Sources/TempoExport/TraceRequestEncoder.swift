@@ -10,11 +10,11 @@ import Tracing
 ///
 /// Sizes are computed first so every length prefix is written once, with no copying. The
 /// resource and scope are encoded once, at init.
-public struct TraceRequestEncoder: Sendable {
+@_spi(Benchmarks) public struct TraceRequestEncoder: Sendable {
     let resource: ByteBuffer
     let scope: ByteBuffer
 
-    public init(resource: TempoResource) {
+    @_spi(Benchmarks) public init(resource: TempoResource) {
         let attributes = resource.attributes
         var resourceBuffer = ByteBuffer()
         resourceBuffer.writeProtobuf(
@@ -35,7 +35,7 @@ public struct TraceRequestEncoder: Sendable {
     }
 
     /// The size of the whole request for `spans`, in bytes.
-    public func encodedSize(_ spans: [FinishedSpan]) -> Int {
+    @_spi(Benchmarks) public func encodedSize(_ spans: [FinishedSpan]) -> Int {
         Protobuf.fieldSize(payload: resourceSpansSize(spans.reduce(0) { $0 + Protobuf.fieldSize(payload: Self.spanSize($1)) }))
     }
 
@@ -45,7 +45,7 @@ public struct TraceRequestEncoder: Sendable {
     }
 
     /// Encodes the request for `spans`.
-    public func encode(_ spans: [FinishedSpan]) -> ByteBuffer {
+    @_spi(Benchmarks) public func encode(_ spans: [FinishedSpan]) -> ByteBuffer {
         // One pass over each span's attributes: their sizes are kept for the writing pass.
         var attributes: [PlannedAttribute] = []
         attributes.reserveCapacity(spans.count * 8)

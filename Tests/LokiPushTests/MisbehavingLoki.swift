@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Synchronization
 import TelemetryTesting
 
-@testable import LokiPush
+@_spi(Benchmarks) @testable import LokiPush
 
 /// A real HTTP server on 127.0.0.1 that plays Loki's push endpoint and misbehaves on purpose:
 /// it answers each push from a script (status, `Retry-After`, body), then with `fallback`, unless

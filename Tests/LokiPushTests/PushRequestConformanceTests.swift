@@ -4,7 +4,7 @@ import Telemetry
 import TelemetryTesting
 import Testing
 
-@testable import LokiPush
+@_spi(Benchmarks) @testable import LokiPush
 
 /// What LokiPush writes is read back by independent implementations: Python's protobuf with
 /// types generated from Loki's push.proto, and cramjam's snappy.

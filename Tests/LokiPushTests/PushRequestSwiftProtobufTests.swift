@@ -2,7 +2,7 @@ import NIOCore
 import SwiftProtobuf
 import Testing
 
-@testable import LokiPush
+@_spi(Benchmarks) @testable import LokiPush
 
 /// The hand-written encoder against swift-protobuf's types generated from Loki's push.proto
 /// (Generated/loki_push.pb.swift): every byte must decode, and re-encoding must reproduce them.

@@ -3,7 +3,7 @@ import Telemetry
 import TelemetryTesting
 import Tracing
 
-@testable import TempoExport
+@_spi(Benchmarks) @testable import TempoExport
 
 /// One normal form for an OTLP request, filled from what was recorded (the expectation), from
 /// swift-protobuf's generated types, and from Python's `opentelemetry-proto` (as JSON), so the

@@ -5,7 +5,7 @@ import Telemetry
 import Testing
 import Tracing
 
-@testable import TempoExport
+@_spi(Benchmarks) @testable import TempoExport
 
 /// A quick comparison of the hand-written encoder with swift-protobuf's generated types on a
 /// batch of 512 typical spans. Not a benchmark (those live in `Benchmarks/`): it runs only when

@@ -6,7 +6,7 @@ import SwiftProtobuf
 import Synchronization
 import TelemetryTesting
 
-@testable import TempoExport
+@_spi(Benchmarks) @testable import TempoExport
 
 /// A real HTTP server on 127.0.0.1 that plays Tempo's OTLP/HTTP receiver and misbehaves on
 /// purpose: it answers each export from a script (status, `Retry-After`, body), then with

@@ -8,7 +8,7 @@ import TelemetryTesting
 import Testing
 import Tracing
 
-@testable import TempoExport
+@_spi(Benchmarks) @testable import TempoExport
 
 /// The Tempo exporter and the batching pipeline against real HTTP servers on 127.0.0.1 that
 /// misbehave on purpose; each test checks the exact counts afterwards.

@@ -6,7 +6,7 @@ import Telemetry
 import Testing
 import Tracing
 
-@testable import TempoExport
+@_spi(Benchmarks) @testable import TempoExport
 
 /// What TempoExport writes is read back by two independent implementations, swift-protobuf's
 /// generated types and Python's official `opentelemetry-proto`, and must match what was

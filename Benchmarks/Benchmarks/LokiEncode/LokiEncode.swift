@@ -1,6 +1,6 @@
 import Benchmark
 import Logging
-import LokiPush
+@_spi(Benchmarks) import LokiPush
 import NIOCore
 import Synchronization
 

@@ -2,7 +2,7 @@ import Benchmark
 import NIOCore
 import Telemetry
 import TelemetryTesting
-import TempoExport
+@_spi(Benchmarks) import TempoExport
 import Tracing
 
 // Encoding one OTLP request of 512 typical spans (what the exporter does per batch): the shape

@@ -44,10 +44,8 @@ guard let mode = arguments.first, mode == "deliver" || mode == "dead" else {
 }
 
 let url = mode == "deliver" ? arguments[1] : "http://127.0.0.1:\(try refusedLoopbackPort())"
-// OTEL_BSP_* in the environment change the defaults, as they do in the service.
-var environment = ProcessInfo.processInfo.environment
-environment["TEMPO_URL"] = url
-let tempo = TempoConfiguration(environment: environment)!
+// The service's default span settings (the service reads OTEL_BSP_* over them in its configuration).
+let tempo = TempoConfiguration(exporter: .init(baseURL: url))
 let exporter = TempoExporter(
     client: .shared,
     configuration: tempo.exporter,

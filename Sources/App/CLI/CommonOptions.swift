@@ -14,9 +14,8 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (RUNWAY_LOG_LEVEL).")
     var logLevel: String?
 
-    /// Defaults, then the environment, then these flags.
+    /// These flags over `configuration`.
     func resolve(into configuration: inout RunwayConfiguration) throws {
-        try configuration.apply(environment: ProcessInfo.processInfo.environment)
         if let dataDirectory { configuration.dataDirectory = dataDirectory }
         if let databaseURL { configuration.databaseURL = databaseURL }
         if let logLevel {
@@ -27,8 +26,9 @@ struct CommonOptions: ParsableArguments {
         }
     }
 
+    /// Defaults, then the environment, then these flags.
     func configuration() throws -> RunwayConfiguration {
-        var configuration = RunwayConfiguration()
+        var configuration = try RunwayConfiguration.read()
         try resolve(into: &configuration)
         return configuration
     }

@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         try await runCommand {
             let configuration = try configuration()
-            let telemetry = try Telemetry.bootstrap(configuration.telemetry)
+            let telemetry = try TelemetrySystem.bootstrap(configuration.telemetry)
             try await serve(configuration: configuration, logger: Logger(label: "runway"), telemetry: telemetry)
         }
     }

@@ -4,8 +4,11 @@ import TelemetryBootstrap
 
 /// Every setting of a Runway process, resolved once at start-up.
 ///
-/// Precedence: a command-line flag overrides the environment, which overrides the default.
-/// Each property documents its environment variable and default; the README holds the same table.
+/// Precedence: a command-line flag overrides the environment, which overrides the default. The
+/// environment is read in one place, ``read(environment:)``, and every module gets its part of
+/// this tree as values. Each property documents its environment variable and default;
+/// ``variables`` lists them all, and the README's configuration table holds the same (a test
+/// checks it).
 struct RunwayConfiguration: Sendable, Equatable {
     /// Address of the public (tenant) listener. `RUNWAY_HOST`, default `127.0.0.1`. The name
     /// `localhost` means 127.0.0.1 (see `bindAddress(_:)`).
@@ -60,70 +63,36 @@ struct RunwayConfiguration: Sendable, Equatable {
     var metricsExemplars = true
     /// Logs and metrics: log level, `env` and `instance` labels, Loki (`RUNWAY_LOG_LEVEL`,
     /// `RUNWAY_ENV`, `RUNWAY_INSTANCE`, `LOKI_*`, `RUNWAY_LOG_*`; see ``TelemetryConfiguration``).
-    var telemetry = TelemetryConfiguration()
+    var telemetry: TelemetryConfiguration
     /// The cost meter's instance type, vCPUs, price and flush interval (see ``CostSettings``).
     var cost = CostSettings()
     /// Folder holding `initdb` and `pg_ctl` for the embedded database. `RUNWAY_POSTGRES_BIN`,
-    /// default: the newest `/usr/lib/postgresql/*/bin`, else `PATH`.
+    /// default: the newest `/usr/lib/postgresql/*/bin`, else ``executableSearchPath``.
     var postgresBinDirectory: String?
+    /// Where the embedded database's binaries are looked for last: the folders of `PATH`.
+    var executableSearchPath: [String]
 
-    /// The defaults, with the data directory chosen for the current user.
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
-        self.dataDirectory = Self.defaultDataDirectory(environment: environment)
+    /// The defaults, with the data directory chosen for the current user (`HOME`,
+    /// `XDG_DATA_HOME`) and `PATH` taken from `environment`. No other variable is applied.
+    init(environment variables: [String: String]) {
+        self.init(Environment(variables))
     }
 
-    static func defaultDataDirectory(environment: [String: String]) -> String {
+    init(_ environment: Environment) {
+        self.dataDirectory = Self.defaultDataDirectory(environment)
+        self.executableSearchPath = (environment.string("PATH") ?? "").split(separator: ":").map(String.init)
+        self.telemetry = TelemetryConfiguration(instance: ProcessInfo.processInfo.hostName)
+    }
+
+    static func defaultDataDirectory(_ environment: Environment) -> String {
         if getuid() == 0 { return "/var/lib/runway" }
-        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return xdg + "/runway" }
-        let home = environment["HOME"] ?? NSHomeDirectory()
+        if let xdg = environment.string("XDG_DATA_HOME") { return xdg + "/runway" }
+        let home = environment.string("HOME") ?? NSHomeDirectory()
         return home + "/.local/share/runway"
     }
 }
 
-/// A setting whose value could not be used; the CLI prints it and exits non-zero.
-typealias ConfigurationError = SettingError
-
-extension SettingError {
-    init(description: String) { self.init(description) }
-}
-
 extension RunwayConfiguration {
-    /// Applies the `RUNWAY_*`, `DATABASE_URL` variables found in `environment` over the defaults.
-    mutating func apply(environment variables: [String: String]) throws {
-        let environment = EnvironmentReader(variables)
-        if let v = environment.string("RUNWAY_HOST") { host = v }
-        if let v = try environment.integer("RUNWAY_PORT", in: 0...65535) { port = v }
-        if let v = environment.string("RUNWAY_ADMIN_HOST") { adminHost = v }
-        if let v = try environment.integer("RUNWAY_ADMIN_PORT", in: 0...65535) { adminPort = v }
-        if let v = environment.string("RUNWAY_DATA_DIR") { dataDirectory = v }
-        if let v = environment.string("DATABASE_URL") { databaseURL = v }
-        if let v = environment.string("RUNWAY_MIGRATION_DATABASE_URL") { migrationDatabaseURL = v }
-        if let v = try environment.flag("RUNWAY_ALLOW_REMOTE_DB") { allowRemoteDatabase = v }
-        if let v = environment.string("RUNWAY_ADMIN_TOKEN") { adminToken = v }
-        if let v = try environment.integer("RUNWAY_MAX_DOCUMENT_BYTES", in: 2...(64 << 20)) { maxDocumentBytes = v }
-        if let v = try environment.integer("RUNWAY_MAX_PAGE_BYTES", in: 1024...(1 << 30)) { maxPageBytes = v }
-        if let v = try environment.integer("RUNWAY_SHUTDOWN_TIMEOUT", in: 0...3600) { shutdownTimeoutSeconds = v }
-        if let v = try environment.integer("RUNWAY_DB_MAX_CONNECTIONS", in: 1...1000) { databaseMaxConnections = v }
-        if let v = try environment.integer("RUNWAY_DB_TIMEOUT_MS", in: 1...600_000) { databaseTimeoutMilliseconds = v }
-        if let v = try environment.integer("RUNWAY_MAX_CONNECTIONS", in: 1...1_000_000) { connections.maxConnections = v }
-        if let v = try environment.integer("RUNWAY_HEADER_TIMEOUT_MS", in: 1...3_600_000) { connections.headerTimeout = .milliseconds(v) }
-        if let v = try environment.integer("RUNWAY_IDLE_TIMEOUT_MS", in: 1...3_600_000) { connections.idleTimeout = .milliseconds(v) }
-        if let v = try environment.integer("RUNWAY_BODY_TIMEOUT_MS", in: 1...3_600_000) { connections.bodyTimeout = .milliseconds(v) }
-        if let v = try environment.integer("RUNWAY_KEY_LOOKUPS_PER_SECOND", in: 1...1_000_000) { keyLookupsPerSecond = v }
-        if let v = try environment.integer("RUNWAY_USAGE_FLUSH_SECONDS", in: 1...3600) { usageFlushSeconds = v }
-        if let v = environment.string("RUNWAY_POSTGRES_BIN") { postgresBinDirectory = v }
-        if let v = environment.string("RUNWAY_INSTANCE_TYPE") { cost.instanceType = v }
-        if let v = try environment.integer("RUNWAY_VCPUS", in: 1...1024) { cost.vcpus = v }
-        if let v = try environment.integer("RUNWAY_PRICE_MICROS_PER_HOUR", in: 0...1_000_000_000) { cost.microsPerHour = Int64(v) }
-        if let v = try environment.integer("RUNWAY_COST_FLUSH_SECONDS", in: 1...60) {
-            guard 60 % v == 0 else { throw ConfigurationError(description: "RUNWAY_COST_FLUSH_SECONDS=\(v) does not divide 60") }
-            cost.flushSeconds = v
-        }
-        if let v = try environment.flag("RUNWAY_COST_METER") { cost.metersRequests = v }
-        if let v = try environment.flag("RUNWAY_METRICS_EXEMPLARS") { metricsExemplars = v }
-        try telemetry.apply(environment: variables)
-    }
-
     /// Minimum log level (`RUNWAY_LOG_LEVEL`, `--log-level`).
     var logLevel: Logger.Level {
         get { telemetry.logLevel }

@@ -44,6 +44,7 @@ enum DatabaseBootstrap {
         let cluster = try await EmbeddedPostgres.start(
             dataDirectory: configuration.dataDirectory,
             binDirectory: configuration.postgresBinDirectory,
+            searchPath: configuration.executableSearchPath,
             logger: logger
         )
         do {

@@ -31,8 +31,9 @@ final class EmbeddedPostgres: Sendable {
 
     /// Creates the cluster if needed, starts it unless another Runway process already did, and
     /// registers this process as one of its users.
-    static func start(dataDirectory: String, binDirectory: String?, logger: Logger) async throws -> EmbeddedPostgres {
-        let bin = try binDirectory ?? findBinDirectory()
+    /// - Parameter searchPath: where `initdb` and `pg_ctl` are looked for last (`PATH`'s folders).
+    static func start(dataDirectory: String, binDirectory: String?, searchPath: [String], logger: Logger) async throws -> EmbeddedPostgres {
+        let bin = try binDirectory ?? findBinDirectory(searchPath: searchPath)
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let startLock = try openLockFile(dataDirectory + "/embedded-start.lock")
         defer { close(startLock) }
@@ -220,17 +221,17 @@ final class EmbeddedPostgres: Sendable {
         }
     }
 
-    /// The newest `/usr/lib/postgresql/*/bin`, else the folder of `pg_ctl` on `PATH`.
-    static func findBinDirectory() throws -> String {
+    /// The newest `/usr/lib/postgresql/*/bin`, else the first folder of `searchPath` with `pg_ctl`.
+    static func findBinDirectory(searchPath: [String]) throws -> String {
         let fm = FileManager.default
         let versions = ((try? fm.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted(by: >)
         for version in versions {
             let bin = "/usr/lib/postgresql/\(version)/bin"
             if fm.isExecutableFile(atPath: bin + "/initdb") { return bin }
         }
-        for folder in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+        for folder in searchPath {
             if fm.isExecutableFile(atPath: "\(folder)/pg_ctl"), fm.isExecutableFile(atPath: "\(folder)/initdb") {
-                return String(folder)
+                return folder
             }
         }
         throw ConfigurationError(

@@ -9,14 +9,15 @@ import DequeModule
 ///
 /// Not synchronised: the pipeline that owns it keeps it under its lock. Accounting goes to the
 /// pipeline's ``PipelineCounters``.
-public struct BoundedBuffer<Element> {
-    public let capacityBytes: Int
+@usableFromInline
+package struct BoundedBuffer<Element> {
+    @usableFromInline package let capacityBytes: Int
     /// The most entries it holds (nil: bounded by bytes only).
-    public let capacityEntries: Int?
+    @usableFromInline package let capacityEntries: Int?
     /// A batch's most bytes (a single larger entry makes a batch of its own).
-    public let batchBytes: Int
+    @usableFromInline package let batchBytes: Int
     /// A batch's most entries (nil: bounded by bytes only).
-    public let batchEntries: Int?
+    @usableFromInline package let batchEntries: Int?
 
     /// Entries in batches, oldest first; only the last one takes new entries. None is empty.
     @usableFromInline var batches = Deque<Stored>()
@@ -39,11 +40,11 @@ public struct BoundedBuffer<Element> {
     }
 
     /// Entries taken out together, with their sizes (so that they can be put back).
-    public struct Batch {
-        public var entries: [Element]
-        public var sizes: [Int]
+    package struct Batch {
+        package var entries: [Element]
+        package var sizes: [Int]
 
-        public init(entries: [Element], sizes: [Int]) {
+        package init(entries: [Element], sizes: [Int]) {
             precondition(entries.count == sizes.count, "one size per entry")
             self.entries = entries
             self.sizes = sizes
@@ -54,9 +55,9 @@ public struct BoundedBuffer<Element> {
             sizes = Array(stored.sizes)
         }
 
-        public var count: Int { entries.count }
-        public var isEmpty: Bool { entries.isEmpty }
-        public var bytes: Int { sizes.reduce(0, +) }
+        package var count: Int { entries.count }
+        package var isEmpty: Bool { entries.isEmpty }
+        package var bytes: Int { sizes.reduce(0, +) }
 
         /// The first `count` entries and the rest, for a batch the server found too large.
         func split(at count: Int) -> (Batch, Batch) {
@@ -67,7 +68,7 @@ public struct BoundedBuffer<Element> {
         }
     }
 
-    public init(capacityBytes: Int, capacityEntries: Int? = nil, batchBytes: Int = .max, batchEntries: Int? = nil) {
+    package init(capacityBytes: Int, capacityEntries: Int? = nil, batchBytes: Int = .max, batchEntries: Int? = nil) {
         precondition(capacityBytes > 0, "a buffer needs room")
         precondition((capacityEntries ?? 1) > 0, "a buffer needs room")
         precondition(batchBytes > 0 && (batchEntries ?? 1) > 0, "a batch needs room")
@@ -78,12 +79,12 @@ public struct BoundedBuffer<Element> {
     }
 
     /// The bytes of the entries held.
-    @inlinable public var bytes: Int { heldBytes }
-    @inlinable public var count: Int { heldCount }
-    @inlinable public var isEmpty: Bool { heldCount == 0 }
+    @inlinable package var bytes: Int { heldBytes }
+    @inlinable package var count: Int { heldCount }
+    @inlinable package var isEmpty: Bool { heldCount == 0 }
 
     /// Whether a full batch is waiting: a closed one, or the open one at a limit.
-    @inlinable public var hasFullBatch: Bool {
+    @inlinable @usableFromInline package var hasFullBatch: Bool {
         let open = batches.count - 1
         guard open >= 0 else { return false }
         return open > 0 || batches[open].bytes >= batchBytes || batches[open].entries.count >= batchEntries ?? Int.max
@@ -92,7 +93,8 @@ public struct BoundedBuffer<Element> {
     /// Appends `element` of `size` bytes. Returns how many old entries were dropped to make room;
     /// an element larger than the whole buffer is not stored and returns nil.
     @inlinable
-    public mutating func append(_ element: Element, size: Int) -> Int? {
+    @usableFromInline
+    package mutating func append(_ element: Element, size: Int) -> Int? {
         guard size <= capacityBytes else { return nil }
         var dropped = 0
         let maximumEntries = capacityEntries ?? Int.max
@@ -149,14 +151,14 @@ public struct BoundedBuffer<Element> {
 
     /// Removes and returns the oldest batch (nil when empty); with `onlyFull`, nothing unless a
     /// full batch is waiting.
-    public mutating func removeFirstBatch(onlyFull: Bool = false) -> Batch? {
+    package mutating func removeFirstBatch(onlyFull: Bool = false) -> Batch? {
         removeFirstStored(onlyFull: onlyFull).map(Batch.init)
     }
 
     /// Puts batches back at the front, the first of `batches` oldest (batches that could not be
     /// sent yet). They may take the buffer over its capacity until they are sent: they were
     /// counted already.
-    public mutating func prepend(_ taken: [Batch]) {
+    package mutating func prepend(_ taken: [Batch]) {
         for batch in taken.reversed() where !batch.isEmpty {
             batches.prepend(Stored(batch))
             heldBytes += batch.bytes
@@ -165,7 +167,7 @@ public struct BoundedBuffer<Element> {
     }
 
     /// Removes everything.
-    public mutating func removeAll() -> [Element] {
+    package mutating func removeAll() -> [Element] {
         let all = batches.flatMap(\.entries)
         batches.removeAll()
         heldBytes = 0

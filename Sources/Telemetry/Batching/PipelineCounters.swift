@@ -36,14 +36,15 @@ public final class PipelineCounters: Sendable {
     ///   - pipeline: the `pipeline` label of the exported metrics (`logs`, `spans`, `ledger`);
     ///     nil exports nothing.
     ///   - factory: the swift-metrics backend; by default the one bootstrapped in `main`.
-    public init(pipeline: String? = nil, factory: (any MetricsFactory)? = nil) {
+    package init(pipeline: String? = nil, factory: (any MetricsFactory)? = nil) {
         self.metrics = pipeline.map { PipelineMetrics(pipeline: $0, factory: factory ?? MetricsSystem.factory) }
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
     /// `count` entries entered the pipeline and are now buffered.
-    public func enqueued(_ count: Int = 1) {
+    @usableFromInline
+    package func enqueued(_ count: Int = 1) {
         state.withLock {
             $0.enqueued += count
             $0.buffered += count
@@ -52,7 +53,7 @@ public final class PipelineCounters: Sendable {
     }
 
     /// `count` buffered entries were delivered.
-    public func sent(_ count: Int) {
+    package func sent(_ count: Int) {
         state.withLock {
             $0.sent += count
             $0.buffered -= count
@@ -62,7 +63,7 @@ public final class PipelineCounters: Sendable {
 
     /// Of `count` buffered entries, the backend took all but `rejected`, which it refused for
     /// `reason` (one consistent step).
-    public func partiallySent(_ count: Int, rejected: Int, reason: DropReason) {
+    package func partiallySent(_ count: Int, rejected: Int, reason: DropReason) {
         let rejected = min(max(rejected, 0), count)
         state.withLock {
             $0.sent += count - rejected
@@ -74,7 +75,8 @@ public final class PipelineCounters: Sendable {
     }
 
     /// `count` buffered entries were dropped for `reason`.
-    public func dropped(_ count: Int, reason: DropReason) {
+    @usableFromInline
+    package func dropped(_ count: Int, reason: DropReason) {
         guard count > 0 else { return }
         state.withLock {
             $0.dropped[reason, default: 0] += count
@@ -85,7 +87,8 @@ public final class PipelineCounters: Sendable {
 
     /// `count` entries were refused before entering the buffer (for example an entry larger than
     /// the whole buffer): counted as enqueued and dropped at once.
-    public func refused(_ count: Int, reason: DropReason) {
+    @usableFromInline
+    package func refused(_ count: Int, reason: DropReason) {
         state.withLock {
             $0.enqueued += count
             $0.dropped[reason, default: 0] += count
@@ -95,7 +98,7 @@ public final class PipelineCounters: Sendable {
     }
 
     /// One export request ended with `result` after `duration` (metrics only).
-    public func exported(_ result: ExportResult, duration: Duration) {
+    package func exported(_ result: ExportResult, duration: Duration) {
         metrics?.exported(result, duration: duration)
     }
 }

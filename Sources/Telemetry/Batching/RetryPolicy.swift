@@ -19,7 +19,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The delay before retry number `retry` (1 for the first retry): a uniformly random duration
     /// between zero and `min(maximumBackoff, initialBackoff × 2^(retry-1))` ("full jitter").
-    public func backoff(retry: Int, using generator: inout some RandomNumberGenerator) -> Duration {
+    package func backoff(retry: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = backoffCeiling(retry: retry)
         let nanoseconds = ceiling.nanoseconds
         guard nanoseconds > 0 else { return .zero }
@@ -27,7 +27,7 @@ public struct RetryPolicy: Sendable, Equatable {
     }
 
     /// The largest delay ``backoff(retry:using:)`` can return for `retry`.
-    public func backoffCeiling(retry: Int) -> Duration {
+    package func backoffCeiling(retry: Int) -> Duration {
         let exponent = min(max(retry - 1, 0), 62)
         let initial = initialBackoff.nanoseconds
         let (scaled, overflow) = initial.multipliedReportingOverflow(by: Int64(1) << Int64(exponent))
@@ -37,7 +37,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// The delay before retry number `retry`: the server's `Retry-After` if it sent a valid one
     /// (capped at ``maximumRetryAfter``), else the jittered backoff.
-    public func delay(
+    package func delay(
         retry: Int,
         retryAfter: String?,
         now: Date = Date(),
@@ -51,7 +51,7 @@ public struct RetryPolicy: Sendable, Equatable {
 
     /// Parses `Retry-After` (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date in IMF-fixdate,
     /// obsolete RFC 850 or asctime form. A date in the past means "now"; anything else is nil.
-    public static func parseRetryAfter(_ value: String, now: Date) -> Duration? {
+    package static func parseRetryAfter(_ value: String, now: Date) -> Duration? {
         let text = value.trimmingCharacters(in: .whitespaces)
         if !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
             guard let seconds = Int64(text.prefix(12)) else { return nil }
@@ -74,14 +74,5 @@ public struct RetryPolicy: Sendable, Equatable {
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = pattern
         return formatter
-    }
-}
-
-extension Duration {
-    /// The whole duration in nanoseconds (saturating).
-    public var nanoseconds: Int64 {
-        let (seconds, attoseconds) = components
-        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max : whole + attoseconds / 1_000_000_000
     }
 }

@@ -5,14 +5,14 @@ import Synchronization
 
 /// One JSON object per line on stdout, for when no `LOKI_URL` is set: the same fields the Loki
 /// pipeline sends (time, level, logger, message and metadata), readable by any log shipper.
-public struct JSONLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
-    public var metadataProvider: Logger.MetadataProvider?
+package struct JSONLogHandler: LogHandler {
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
+    package var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private let output: JSONLineOutput
 
-    public init(
+    package init(
         label: String,
         level: Logger.Level,
         output: JSONLineOutput = .standardOutput,
@@ -24,12 +24,12 @@ public struct JSONLogHandler: LogHandler {
         self.metadataProvider = metadataProvider
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         let merged = mergedMetadata(of: event)
         var line = ByteBuffer()
         line.writeString(#"{"time":""#)
@@ -58,27 +58,27 @@ public struct JSONLogHandler: LogHandler {
 
 /// Where JSON lines go: standard output through a ``LineWriter`` (whole lines, never
 /// interleaved; never blocking the caller), or memory (tests).
-public final class JSONLineOutput: Sendable {
+package final class JSONLineOutput: Sendable {
     /// Nil when capturing.
-    public let writer: LineWriter?
+    package let writer: LineWriter?
     private let lines = Mutex<[String]>([])
 
     /// Standard output, written by a thread of its own.
-    public static let standardOutput = JSONLineOutput(writer: LineWriter())
+    package static let standardOutput = JSONLineOutput(writer: LineWriter())
 
     /// `capturing: true` keeps lines in memory instead (tests); false writes to standard output
     /// through the process's one writer (each ``LineWriter`` runs a thread of its own).
-    public convenience init(capturing: Bool) {
+    package convenience init(capturing: Bool) {
         self.init(writer: capturing ? nil : JSONLineOutput.standardOutput.writer)
     }
 
-    public init(writer: LineWriter?) {
+    package init(writer: LineWriter?) {
         self.writer = writer
     }
 
-    public var captured: [String] { lines.withLock { $0 } }
+    package var captured: [String] { lines.withLock { $0 } }
 
-    public func write(_ line: ByteBuffer) {
+    package func write(_ line: ByteBuffer) {
         if let writer {
             writer.write(line.readableBytesView)
         } else {
@@ -88,41 +88,9 @@ public final class JSONLineOutput: Sendable {
 }
 
 extension ByteBuffer {
-    /// Writes `string` as a JSON string literal, escaping what RFC 8259 requires.
-    public mutating func writeJSONString(_ string: String) {
-        writeInteger(UInt8(ascii: "\""))
-        var start = string.utf8.startIndex
-        var index = start
-        let utf8 = string.utf8
-        while index != utf8.endIndex {
-            let byte = utf8[index]
-            if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 {
-                writeString(String(utf8[start..<index])!)
-                switch byte {
-                case UInt8(ascii: "\""): writeString("\\\"")
-                case UInt8(ascii: "\\"): writeString("\\\\")
-                case 0x0A: writeString("\\n")
-                case 0x0D: writeString("\\r")
-                case 0x09: writeString("\\t")
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-                }
-                index = utf8.index(after: index)
-                start = index
-            } else {
-                index = utf8.index(after: index)
-            }
-        }
-        writeString(String(utf8[start..<index])!)
-        writeInteger(UInt8(ascii: "\""))
-    }
-}
-
-extension ByteBuffer {
     /// Writes `time` as RFC 3339 in UTC with milliseconds (`2026-12-01T22:15:03.123Z`), without
     /// Foundation's formatters (this runs for every log line).
-    public mutating func writeTimestamp(_ time: Date) {
+    package mutating func writeTimestamp(_ time: Date) {
         let milliseconds = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400

@@ -13,7 +13,7 @@ import Foundation
 /// descriptor is stalled (a full pipe nobody reads) the buffer fills and further lines are dropped
 /// and counted; once it is closed (`EPIPE`) or fails, every line is dropped and counted. The process
 /// never blocks on its standard output, and never dies of it (`SIGPIPE` is ignored).
-public final class LineWriter: @unchecked Sendable {
+package final class LineWriter: @unchecked Sendable {
     // Every field below is touched only while `condition` is locked.
     private let condition = NSCondition()
     private var buffer: [UInt8] = []
@@ -23,19 +23,19 @@ public final class LineWriter: @unchecked Sendable {
 
     private let descriptor: Int32
     /// Bytes the buffer holds at most; a line that does not fit is dropped.
-    public let capacity: Int
+    package let capacity: Int
     private let interval: TimeInterval
 
     /// What happened to the lines so far.
-    public struct Counts: Sendable, Equatable {
-        public var written = 0
+    package struct Counts: Sendable, Equatable {
+        package var written = 0
         /// The buffer was full (the descriptor is slow or stalled).
-        public var droppedFull = 0
+        package var droppedFull = 0
         /// The descriptor is closed or failed.
-        public var droppedClosed = 0
-        public var buffered = 0
+        package var droppedClosed = 0
+        package var buffered = 0
 
-        public init(written: Int = 0, droppedFull: Int = 0, droppedClosed: Int = 0, buffered: Int = 0) {
+        package init(written: Int = 0, droppedFull: Int = 0, droppedClosed: Int = 0, buffered: Int = 0) {
             self.written = written
             self.droppedFull = droppedFull
             self.droppedClosed = droppedClosed
@@ -47,7 +47,7 @@ public final class LineWriter: @unchecked Sendable {
     ///   - descriptor: where lines go; default standard output.
     ///   - capacity: bytes buffered at most while the descriptor is slow; default 1 MiB.
     ///   - interval: how often the thread writes what has gathered; default 10 ms.
-    public init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, interval: Duration = .milliseconds(10)) {
+    package init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, interval: Duration = .milliseconds(10)) {
         self.descriptor = descriptor
         self.capacity = capacity
         self.interval = Double(interval.components.seconds) + Double(interval.components.attoseconds) * 1e-18
@@ -59,7 +59,7 @@ public final class LineWriter: @unchecked Sendable {
 
     /// Queues one whole line (its bytes, newline included); drops and counts it if it cannot be
     /// written.
-    public func write(_ line: some Collection<UInt8>) {
+    package func write(_ line: some Collection<UInt8>) {
         condition.lock()
         defer { condition.unlock() }
         if broken {
@@ -72,7 +72,7 @@ public final class LineWriter: @unchecked Sendable {
         }
     }
 
-    public var snapshot: Counts {
+    package var snapshot: Counts {
         condition.lock()
         defer { condition.unlock() }
         return counts
@@ -81,7 +81,7 @@ public final class LineWriter: @unchecked Sendable {
     /// Writes what is buffered now, waiting at most `timeout`; true when everything was written
     /// (false when the descriptor stalled or failed, or `timeout` passed).
     @discardableResult
-    public func flush(timeout: Duration = .seconds(5)) -> Bool {
+    package func flush(timeout: Duration = .seconds(5)) -> Bool {
         let deadline = Date(timeIntervalSinceNow: Double(timeout.components.seconds) + Double(timeout.components.attoseconds) * 1e-18)
         condition.lock()
         defer { condition.unlock() }
@@ -96,7 +96,7 @@ public final class LineWriter: @unchecked Sendable {
     /// ``flush(timeout:)`` from async code: the wait happens on a thread of its own, never on the
     /// cooperative pool (the descriptor may be stalled).
     @discardableResult
-    public func drain(timeout: Duration) async -> Bool {
+    package func drain(timeout: Duration) async -> Bool {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread { continuation.resume(returning: self.flush(timeout: timeout)) }
         }

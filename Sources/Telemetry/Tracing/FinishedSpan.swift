@@ -67,7 +67,7 @@ public struct FinishedSpan: Sendable {
 
     /// OTLP `Span.flags`: the W3C flags in bits 0-7, bit 8 (the is-remote bit is known) always
     /// set, bit 9 when the parent is remote.
-    public var otlpFlags: UInt32 {
+    package var otlpFlags: UInt32 {
         UInt32(flags.rawValue) | 0x100 | (hasRemoteParent ? 0x200 : 0)
     }
 
@@ -113,7 +113,7 @@ public struct FinishedSpan: Sendable {
         }
 
         /// OTLP `Span.Link.flags`, like ``FinishedSpan/otlpFlags``.
-        public var otlpFlags: UInt32 { UInt32(flags.rawValue) | 0x100 | (isRemote ? 0x200 : 0) }
+        package var otlpFlags: UInt32 { UInt32(flags.rawValue) | 0x100 | (isRemote ? 0x200 : 0) }
     }
 }
 

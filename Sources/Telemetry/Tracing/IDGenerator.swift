@@ -49,7 +49,7 @@ extension SpanContext {
     /// A context for work that no tracer records (tracing off, or a tracer that makes no ids): a
     /// new span id in `parent`'s trace (its state kept, never marked sampled), or in a new trace.
     /// Log lines and responses can then name the trace and span all the same.
-    public static func unrecorded(childOf parent: SpanContext?) -> SpanContext {
+    package static func unrecorded(childOf parent: SpanContext?) -> SpanContext {
         let ids = IDGenerator.shared.next(newTrace: parent == nil)
         var flags = parent?.flags ?? .random
         flags.remove(.sampled)

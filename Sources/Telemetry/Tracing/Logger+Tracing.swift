@@ -8,7 +8,7 @@ extension Logger.MetadataProvider {
     /// ```swift
     /// LoggingSystem.bootstrap({ label, provider in ... }, metadataProvider: .tracing)
     /// ```
-    public static let tracing = Logger.MetadataProvider {
+    package static let tracing = Logger.MetadataProvider {
         guard let spanContext = ServiceContext.current?.spanContext else { return [:] }
         return [
             "trace_id": .string(spanContext.traceID.description),

@@ -8,7 +8,7 @@ public final class RunwaySpan: Tracing.Span, SpanContextCarrier, Sendable {
     /// The context the span was started in (its parent's).
     private let parentContext: ServiceContext
     /// This span's ids and flags (the flags as decided at start).
-    public let spanContext: SpanContext
+    package let spanContext: SpanContext
     let parentSpanID: SpanID?
     let hasRemoteParent: Bool
     let kind: SpanKind

@@ -8,7 +8,7 @@ import Tracing
 ///
 /// ```swift
 /// let pipeline = BatchingPipeline(exporter: tempoExporter, configuration: tempoBatching)
-/// let tracer = RunwayTracer(configuration: TracerConfiguration(environment: environment)) { span in
+/// let tracer = RunwayTracer(configuration: TracerConfiguration()) { span in
 ///     pipeline.enqueue(span)  // TempoExport's enqueue, at the span's encoded size
 /// }
 /// InstrumentationSystem.bootstrap(tracer)
@@ -23,7 +23,7 @@ public final class RunwayTracer: Tracer, Sendable {
     public typealias Span = RunwaySpan
 
     public let configuration: TracerConfiguration
-    public let counters = TracerCounters()
+    package let counters = TracerCounters()
     let headSampler: HeadSampler
     let tailSampler: TailSampler
     private let ids = IDGenerator()
@@ -40,7 +40,7 @@ public final class RunwayTracer: Tracer, Sendable {
 
     /// Runs `operation` with tracing off for the current task and its children: spans started
     /// inside are not recorded (telemetry's own exports must not be traced).
-    public static func withTracingSuppressed<T>(
+    package static func withTracingSuppressed<T>(
         isolation: isolated (any Actor)? = #isolation,
         _ operation: () async throws -> T
     ) async rethrows -> T {

@@ -12,7 +12,7 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// A random, valid (not all-zero) id.
-    public static func random(using generator: inout some RandomNumberGenerator) -> TraceID {
+    package static func random(using generator: inout some RandomNumberGenerator) -> TraceID {
         while true {
             let id = TraceID(high: generator.next(), low: generator.next())
             if id.isValid { return id }
@@ -35,7 +35,7 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { HexCoding.format(high) + HexCoding.format(low) }
 
     /// The 16 bytes, in wire order.
-    public var bytes: [UInt8] { HexCoding.bytes(high) + HexCoding.bytes(low) }
+    package var bytes: [UInt8] { HexCoding.bytes(high) + HexCoding.bytes(low) }
 }
 
 /// A W3C span (parent) id: 8 bytes, held big-endian.
@@ -45,7 +45,7 @@ public struct SpanID: Hashable, Sendable, CustomStringConvertible {
     public init(_ value: UInt64) { self.value = value }
 
     /// A random, valid (not zero) id.
-    public static func random(using generator: inout some RandomNumberGenerator) -> SpanID {
+    package static func random(using generator: inout some RandomNumberGenerator) -> SpanID {
         while true {
             let value: UInt64 = generator.next()
             if value != 0 { return SpanID(value) }
@@ -65,7 +65,7 @@ public struct SpanID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { HexCoding.format(value) }
 
     /// The 8 bytes, in wire order.
-    public var bytes: [UInt8] { HexCoding.bytes(value) }
+    package var bytes: [UInt8] { HexCoding.bytes(value) }
 }
 
 /// W3C trace flags. Only the bits this version of the spec defines are kept.
@@ -83,16 +83,16 @@ public struct TraceFlags: OptionSet, Hashable, Sendable {
 
 /// What identifies a span across processes: ids, flags, `tracestate`, and whether it came from
 /// another process.
-public struct SpanContext: Hashable, Sendable {
-    public var traceID: TraceID
-    public var spanID: SpanID
-    public var flags: TraceFlags
+package struct SpanContext: Hashable, Sendable {
+    package var traceID: TraceID
+    package var spanID: SpanID
+    package var flags: TraceFlags
     /// The `tracestate` list, normalised; empty when there is none.
-    public var traceState: String
+    package var traceState: String
     /// True when it was extracted from an incoming request (the span lives in another process).
-    public var isRemote: Bool
+    package var isRemote: Bool
 
-    public init(traceID: TraceID, spanID: SpanID, flags: TraceFlags, traceState: String = "", isRemote: Bool = false) {
+    package init(traceID: TraceID, spanID: SpanID, flags: TraceFlags, traceState: String = "", isRemote: Bool = false) {
         self.traceID = traceID
         self.spanID = spanID
         self.flags = flags
@@ -100,7 +100,7 @@ public struct SpanContext: Hashable, Sendable {
         self.isRemote = isRemote
     }
 
-    public var isSampled: Bool { flags.contains(.sampled) }
+    package var isSampled: Bool { flags.contains(.sampled) }
 }
 
 /// What a `ServiceContext` holds for its span: the ``RunwaySpan`` itself, or a box around an
@@ -122,7 +122,7 @@ enum SpanContextKey: ServiceContextKey {
 
 extension ServiceContext {
     /// The current span's context (or an extracted remote parent's), if any.
-    public var spanContext: SpanContext? {
+    package var spanContext: SpanContext? {
         get { self[SpanContextKey.self]?.spanContext }
         set { self[SpanContextKey.self] = newValue.map(SpanContextBox.init) }
     }

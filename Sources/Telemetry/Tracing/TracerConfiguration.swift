@@ -22,7 +22,7 @@ public struct SpanLimits: Sendable, Equatable {
 /// How the ``RunwayTracer`` samples and bounds spans.
 ///
 /// ```swift
-/// var configuration = TracerConfiguration(environment: ProcessInfo.processInfo.environment)
+/// var configuration = TracerConfiguration()
 /// configuration.slowThreshold = .milliseconds(250)
 /// ```
 public struct TracerConfiguration: Sendable, Equatable {
@@ -44,41 +44,4 @@ public struct TracerConfiguration: Sendable, Equatable {
     public var limits = SpanLimits()
 
     public init() {}
-
-    /// Defaults overridden by the variables named on each property; unparsable values are
-    /// ignored (the default stays).
-    public init(environment: [String: String]) {
-        self.init()
-        func int(_ name: String) -> Int? { environment[name].flatMap { Int($0.trimmingWhitespace) } }
-        if let ratio = environment["OTEL_TRACES_SAMPLER_ARG"].flatMap({ Double($0.trimmingWhitespace) }), ratio.isFinite {
-            sampleRatio = min(max(ratio, 0), 1)
-        }
-        if let value = environment["RUNWAY_TRACE_SLOW_THRESHOLD_MS"]?.trimmingWhitespace {
-            if value.isEmpty || value == "off" {
-                slowThreshold = nil
-            } else if let milliseconds = Int64(value), milliseconds >= 0 {
-                slowThreshold = .milliseconds(milliseconds)
-            }
-        }
-        if let value = environment["RUNWAY_TRACE_KEEP_ERRORS"]?.trimmingWhitespace.lowercased() {
-            if ["0", "false", "no", "off"].contains(value) { keepErrors = false }
-            if ["1", "true", "yes", "on"].contains(value) { keepErrors = true }
-        }
-        if let value = int("RUNWAY_TRACE_MAX_HELD_SPANS"), value >= 0 { maximumHeldSpans = value }
-        if let value = int("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT"), value >= 0 { limits.attributeCount = value }
-        if let value = int("OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT"), value >= 0 { limits.attributeValueLength = value }
-        if let value = int("OTEL_SPAN_EVENT_COUNT_LIMIT"), value >= 0 { limits.eventCount = value }
-        if let value = int("OTEL_SPAN_LINK_COUNT_LIMIT"), value >= 0 { limits.linkCount = value }
-        if let value = int("OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT"), value >= 0 { limits.attributesPerEvent = value }
-        if let value = int("OTEL_LINK_ATTRIBUTE_COUNT_LIMIT"), value >= 0 { limits.attributesPerLink = value }
-    }
-}
-
-extension String {
-    var trimmingWhitespace: String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
-    }
 }

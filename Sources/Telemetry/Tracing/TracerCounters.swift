@@ -5,27 +5,27 @@ import Synchronization
 ///
 /// `handedToSink` is what the sink's pipeline counts as enqueued; from there its own
 /// ``PipelineCounters`` account for it (sent, dropped by reason, buffered).
-public final class TracerCounters: Sendable {
-    public struct Snapshot: Sendable, Equatable {
+package final class TracerCounters: Sendable {
+    package struct Snapshot: Sendable, Equatable {
         /// Spans started (recording or not).
-        public var started = 0
+        package var started = 0
         /// Recording spans ended.
-        public var ended = 0
+        package var ended = 0
         /// Given to the sink: kept by the head sampler or by the tail decision.
-        public var handedToSink = 0
+        package var handedToSink = 0
         /// Local traces the tail decision kept because the root was slow, and because of an error.
-        public var tracesKeptSlow = 0
-        public var tracesKeptError = 0
+        package var tracesKeptSlow = 0
+        package var tracesKeptError = 0
         /// Spans of unsampled traces discarded when their local root ended fast and without error.
-        public var discardedByTail = 0
+        package var discardedByTail = 0
         /// Spans of undecided traces dropped because ``TracerConfiguration/maximumHeldSpans`` were held.
-        public var droppedHeldFull = 0
+        package var droppedHeldFull = 0
         /// Spans ended and held now, waiting for their local root.
-        public var held = 0
+        package var held = 0
 
-        public init() {}
+        package init() {}
 
-        public var isBalanced: Bool { ended == handedToSink + discardedByTail + droppedHeldFull + held }
+        package var isBalanced: Bool { ended == handedToSink + discardedByTail + droppedHeldFull + held }
     }
 
     let started = Atomic<Int>(0)
@@ -41,7 +41,7 @@ public final class TracerCounters: Sendable {
 
     /// The counters, each read atomically (a snapshot taken while spans end may be off by the
     /// spans in motion; it balances once they settle).
-    public var snapshot: Snapshot {
+    package var snapshot: Snapshot {
         var snapshot = Snapshot()
         snapshot.started = started.load(ordering: .relaxed)
         snapshot.ended = ended.load(ordering: .relaxed)

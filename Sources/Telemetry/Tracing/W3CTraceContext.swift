@@ -6,23 +6,23 @@ import Instrumentation
 /// Anything invalid in `traceparent` (version `ff`, all-zero ids, uppercase or wrong-length hex,
 /// missing dashes) makes the whole header ignored: the request starts a new root. A bad
 /// `tracestate` is dropped without touching `traceparent`.
-public enum W3CTraceContext {
-    public static let traceparentHeader = "traceparent"
-    public static let tracestateHeader = "tracestate"
+package enum W3CTraceContext {
+    package static let traceparentHeader = "traceparent"
+    package static let tracestateHeader = "tracestate"
     /// Most `tracestate` list members kept; more are cut from the right.
-    public static let maximumTracestateMembers = 32
+    package static let maximumTracestateMembers = 32
 
     /// The fields of a valid `traceparent`.
-    public struct Traceparent: Hashable, Sendable {
-        public var traceID: TraceID
-        public var parentID: SpanID
+    package struct Traceparent: Hashable, Sendable {
+        package var traceID: TraceID
+        package var parentID: SpanID
         /// The flags this version defines (sampled, random); unknown bits are cleared.
-        public var flags: TraceFlags
+        package var flags: TraceFlags
     }
 
     /// Parses `traceparent`; nil when it is invalid. A future version (01-fe) is read as version 00
     /// reads it: its first 55 characters, followed by the end or a dash.
-    public static func parseTraceparent(_ header: String) -> Traceparent? {
+    package static func parseTraceparent(_ header: String) -> Traceparent? {
         var bytes = Array(header.utf8)[...]
         while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
         while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
@@ -52,7 +52,7 @@ public enum W3CTraceContext {
     }
 
     /// Version 00 `traceparent` for a span.
-    public static func formatTraceparent(traceID: TraceID, spanID: SpanID, flags: TraceFlags) -> String {
+    package static func formatTraceparent(traceID: TraceID, spanID: SpanID, flags: TraceFlags) -> String {
         "00-" + traceID.description + "-" + spanID.description + "-"
             + HexCoding.format(flags.intersection(.known).rawValue)
     }
@@ -60,7 +60,7 @@ public enum W3CTraceContext {
     /// Normalises `tracestate`: list members trimmed, empty ones skipped, at most
     /// ``maximumTracestateMembers`` kept (cut from the right). Returns "" when any member is
     /// malformed or a key repeats (the whole header is then discarded, as the spec allows).
-    public static func parseTracestate(_ header: String) -> String {
+    package static func parseTracestate(_ header: String) -> String {
         var members: [Substring] = []
         var keys: Set<Substring> = []
         for raw in header.split(separator: ",", omittingEmptySubsequences: false) {
@@ -117,7 +117,7 @@ extension W3CTraceContext {
     /// Reads `traceparent` (and `tracestate` when it is valid) into the context as a remote
     /// parent; an invalid `traceparent` leaves the context alone. What ``RunwayTracer`` extracts,
     /// for callers that need the caller's trace whatever tracer is installed.
-    public static func extract<Carrier, Extract: Extractor>(
+    package static func extract<Carrier, Extract: Extractor>(
         _ carrier: Carrier,
         into context: inout ServiceContext,
         using extractor: Extract

@@ -51,9 +51,10 @@ import Testing
     @Test func requestsCompleteWhileLokiNeverAnswers() async throws {
         // Loki at a socket that listens and never accepts: every push hangs until its timeout.
         let loki = try SilentListener()
-        let configuration = try TelemetryConfiguration(environment: ["LOKI_URL": "http://127.0.0.1:\(loki.port)"])
-        let pipeline = LokiPipelines(configuration: Telemetry.lokiPipelines(try #require(configuration.loki)))
-        let sink = try Telemetry.lokiSink(configuration, loki: configuration.loki!) { pipeline.enqueue($0) }
+        var configuration = TelemetryConfiguration(instance: "test")
+        configuration.loki = .init(url: "http://127.0.0.1:\(loki.port)")
+        let pipeline = LokiPipelines(configuration: TelemetrySystem.lokiPipelines(try #require(configuration.loki)))
+        let sink = try TelemetrySystem.lokiSink(configuration, loki: configuration.loki!) { pipeline.enqueue($0) }
         let logger = Logger(label: "runway") { LokiLogHandler(label: $0, sink: sink) }
 
         let app = try await TestApp()

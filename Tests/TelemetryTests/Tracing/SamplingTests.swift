@@ -54,21 +54,4 @@ import Testing
         #expect(tail.keep(rootDurationNanoseconds: 1, hasError: true) == .error)
         #expect(TailSampler(slowThreshold: nil, keepErrors: false).keep(rootDurationNanoseconds: .max, hasError: true) == nil)
     }
-
-    @Test func configurationReadsTheEnvironment() {
-        let configuration = TracerConfiguration(environment: [
-            "OTEL_TRACES_SAMPLER_ARG": "0.25", "RUNWAY_TRACE_SLOW_THRESHOLD_MS": "750", "RUNWAY_TRACE_KEEP_ERRORS": "false",
-            "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT": "64", "OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT": "100",
-            "OTEL_SPAN_EVENT_COUNT_LIMIT": "nonsense", "RUNWAY_TRACE_MAX_HELD_SPANS": "10",
-        ])
-        #expect(configuration.sampleRatio == 0.25)
-        #expect(configuration.slowThreshold == .milliseconds(750))
-        #expect(!configuration.keepErrors)
-        #expect(configuration.limits.attributeCount == 64)
-        #expect(configuration.limits.attributeValueLength == 100)
-        #expect(configuration.limits.eventCount == 128)
-        #expect(configuration.maximumHeldSpans == 10)
-        #expect(TracerConfiguration(environment: [:]) == TracerConfiguration())
-        #expect(TracerConfiguration(environment: ["RUNWAY_TRACE_SLOW_THRESHOLD_MS": "off"]).slowThreshold == nil)
-    }
 }

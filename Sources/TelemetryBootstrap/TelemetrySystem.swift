@@ -9,7 +9,7 @@ import TempoExport
 
 /// The one entry point `main` calls. Tests never call it: they build handlers and pipelines
 /// directly.
-public enum Telemetry {
+package enum TelemetrySystem {
     /// Bootstraps, once per process: swift-metrics (Prometheus); the tracer, when
     /// ``TelemetryConfiguration/tempo`` is set, with kept spans going to Tempo through the batching
     /// pipeline; and swift-log — to Loki through the batching pipeline when
@@ -17,10 +17,10 @@ public enum Telemetry {
     ///
     /// Returns the service that runs the exporters: run it first in the app's `ServiceGroup`, so it
     /// stops last and flushes what the other services logged on their way out.
-    public static func bootstrap(
+    package static func bootstrap(
         _ configuration: TelemetryConfiguration,
         metadataProvider: Logger.MetadataProvider? = nil
-    ) throws(SettingError) -> TelemetryService {
+    ) throws(ConfigurationError) -> TelemetryService {
         // Metrics first: the pipelines' counters take their handles from the bootstrapped factory.
         let metrics = MetricsExposition()
         MetricsSystem.bootstrap(metrics.factory)
@@ -88,7 +88,7 @@ public enum Telemetry {
     }
 
     /// The Loki pipelines' settings for `loki`.
-    public static func lokiPipelines(_ loki: TelemetryConfiguration.Loki) -> LokiPipelines<ContinuousClock>.Configuration {
+    package static func lokiPipelines(_ loki: TelemetryConfiguration.Loki) -> LokiPipelines<ContinuousClock>.Configuration {
         var pipelines = LokiPipelines<ContinuousClock>.Configuration(baseURL: loki.url, defaultTenant: loki.tenant)
         pipelines.tenantRoutes = loki.tenantRoutes
         pipelines.batching.maximumBufferBytes = loki.bufferBytes
@@ -98,11 +98,11 @@ public enum Telemetry {
     }
 
     /// The sink that renders the fixed stream labels and applies Loki's per-entry limits.
-    public static func lokiSink(
+    package static func lokiSink(
         _ configuration: TelemetryConfiguration,
         loki: TelemetryConfiguration.Loki,
         enqueue: @escaping @Sendable (LokiRecord) -> Void
-    ) throws(SettingError) -> LokiSink {
+    ) throws(ConfigurationError) -> LokiSink {
         var options = LokiSink.Options(labels: [
             "service_name": configuration.serviceName, "env": configuration.environment, "instance": configuration.instance,
         ])
@@ -110,19 +110,19 @@ public enum Telemetry {
         do {
             return try LokiSink(options: options, enqueue: enqueue)
         } catch {
-            throw SettingError("RUNWAY_ENV and RUNWAY_INSTANCE become Loki label values: \(error)")
+            throw ConfigurationError("RUNWAY_ENV and RUNWAY_INSTANCE become Loki label values: \(error)")
         }
     }
 }
 
 /// Runs the exporters' pipelines under the app's `ServiceGroup` and holds what the app serves
 /// from them (`/metrics`).
-public final class TelemetryService: Service, Sendable {
-    public let metrics: MetricsExposition
+package final class TelemetryService: Service, Sendable {
+    package let metrics: MetricsExposition
     /// The Loki pipelines, when logs go to Loki.
-    public let logs: LokiPipelines<ContinuousClock>?
+    package let logs: LokiPipelines<ContinuousClock>?
     /// The span pipeline, when spans go to Tempo.
-    public let spans: BatchingPipeline<TempoExporter, ContinuousClock>?
+    package let spans: BatchingPipeline<TempoExporter, ContinuousClock>?
     private let client: HTTPClient
     /// With logs on standard output: how long the last lines may take to be written at shutdown.
     private let stdoutShutdownDeadline: Duration?
@@ -143,7 +143,7 @@ public final class TelemetryService: Service, Sendable {
 
     /// Runs the pipelines until graceful shutdown, when each makes its final flush within its
     /// deadline; then closes the exporters' HTTP client.
-    public func run() async throws {
+    package func run() async throws {
         await withDiscardingTaskGroup { group in
             if let logs { group.addTask { await logs.run() } }
             if let spans { group.addTask { await spans.run() } }
