@@ -23,10 +23,7 @@ ORDER = ["JSON", "Auth", "Configuration", "Database", "Storage", "Cost", "Usage"
 # Edges against the order that are known and left for now, with why. Configuration holds the one
 # configuration tree, which still names two layers' settings types where they are used; the
 # configuration rework (issue 17, first point) gathers every setting into Configuration/.
-KNOWN = {
-    ("Configuration", "Cost"): "CostSettings, until the configuration rework moves it into Configuration/",
-    ("Configuration", "HTTP"): "ConnectionLimits, until the configuration rework moves it into Configuration/",
-}
+KNOWN: dict = {}
 # Members so common in the libraries App uses that a use says nothing about where it comes from.
 COMMON_MEMBERS = {"description", "handle", "run", "init", "value", "count", "response", "hash", "id", "status",
                   "logger", "source", "configuration", "metrics"}

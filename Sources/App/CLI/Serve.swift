@@ -10,7 +10,7 @@ import UnixSignals
 /// Starts the database (embedded or not), both listeners and the background services under one
 /// `ServiceGroup`, and returns after a graceful shutdown.
 ///
-/// `telemetry` (from `Telemetry.bootstrap`) runs first and stops last; without it (tests), nothing
+/// `telemetry` (from `TelemetrySystem.bootstrap`) runs first and stops last; without it (tests), nothing
 /// is exported and `/metrics` shows a registry of this call's own.
 func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: TelemetryService? = nil) async throws {
     let adminToken = try AdminToken.resolve(configuration: configuration, logger: logger)
