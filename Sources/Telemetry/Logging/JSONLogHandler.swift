@@ -31,7 +31,7 @@ package struct JSONLogHandler: LogHandler {
 
     package func log(event: LogEvent) {
         let merged = mergedMetadata(of: event)
-        var line = ByteBuffer()
+        var line = ByteBufferAllocator().buffer(capacity: 512)
         line.writeString(#"{"time":""#)
         line.writeTimestamp(.now)
         line.writeString("\"")
@@ -41,11 +41,15 @@ package struct JSONLogHandler: LogHandler {
         line.writeJSONString(label)
         line.writeString(#","msg":"#)
         line.writeJSONString(event.message.description)
-        for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
+        // Keys sorted alone, not (key, value) pairs: sorting tuples looks up their type at run time.
+        for key in merged.keys.sorted() {
             line.writeString(",")
             line.writeJSONString(key)
             line.writeString(":")
-            line.writeJSONString("\(value)")
+            switch merged[key]! {
+            case .string(let text): line.writeJSONString(text)
+            case let other: line.writeJSONString(other.description)
+            }
         }
         if let error = event.error {
             line.writeString(#","error":"#)

@@ -5,9 +5,15 @@ extension LogHandler {
     /// then the call's own, later ones winning.
     /// `provided` is the metadata provider's, when the caller has already asked it.
     package func mergedMetadata(of event: LogEvent, provided: Logger.Metadata? = nil) -> Logger.Metadata {
+        // Assigned one by one: `Dictionary.merge` is generic over the sequence merged in, and its
+        // unspecialised path looks up type metadata at run time on every access line.
         var merged = metadata
-        if let provided = provided ?? metadataProvider?.get() { merged.merge(provided) { _, new in new } }
-        if let explicit = event.metadata { merged.merge(explicit) { _, new in new } }
+        if let provided = provided ?? metadataProvider?.get() {
+            for (key, value) in provided { merged[key] = value }
+        }
+        if let explicit = event.metadata {
+            for (key, value) in explicit { merged[key] = value }
+        }
         return merged
     }
 }
