@@ -30,7 +30,7 @@ extension RunwayConfiguration {
         .init("RUNWAY_MAX_DOCUMENT_BYTES", flag: "--max-document-bytes", "`1048576`", "largest document body"),
         .init("RUNWAY_MAX_PAGE_BYTES", "`4194304`", "most document text in one page of a listing or search"),
         .init("RUNWAY_SHUTDOWN_TIMEOUT", flag: "--shutdown-timeout", "`25`", "seconds a graceful stop may take"),
-        .init("RUNWAY_DB_MAX_CONNECTIONS", "twice the cores", "database connection pool size"),
+        .init("RUNWAY_DB_MAX_CONNECTIONS", "twice the cores", "database connections, split among the event loops"),
         .init("RUNWAY_DB_TIMEOUT_MS", "`5000`", "longest wait for the database before a 503"),
         .init("RUNWAY_MAX_CONNECTIONS", "`4096`", "open connections per listener"),
         .init("RUNWAY_HEADER_TIMEOUT_MS", "`10000`", "time for a new connection's first request head"),
