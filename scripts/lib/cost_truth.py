@@ -31,30 +31,14 @@ import threading
 import time
 import urllib.request
 
+from proctree import children, stat_fields
+
 TICKS = os.sysconf("SC_CLK_TCK")
 WORDS = (
     "runway ledger tenant invoice latency trace span batch flush cluster backend vacuum checkpoint "
     "metric exemplar quantile histogram bucket scrape shard replica snapshot cursor index plan query "
     "commit rollback socket thread kernel cache buffer memory budget margin price dollar cost"
 ).split()
-
-
-def stat_fields(pid):
-    """The fields of /proc/PID/stat after "(comm) ", or None once the process is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            text = f.read()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def children(pid):
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
 
 
 def cpu_seconds(runway_pid, postmaster):

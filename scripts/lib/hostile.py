@@ -41,6 +41,8 @@ import time
 import traceback
 import urllib.parse
 
+from proctree import children, stat_fields
+
 SCENARIOS = ("slowloris", "pages", "database", "stdout")
 MIB = 1024 * 1024
 
@@ -86,20 +88,8 @@ def alive(pid):
     except PermissionError:
         return True
     # A zombie is not alive.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def children(pid):
-    """The pids whose parent is PID (the kernel's list, as Runway's cost meter reads it)."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except OSError:
-        return []
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] != "Z"
 
 
 def mem_available_kib():

@@ -50,8 +50,8 @@ struct Database: Sendable {
     /// before its 503 is written.
     func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let watch = ConnectionWatch()
-        let client = clients.current
-        let timer = clients.currentLoop.scheduleTask(in: TimeAmount(timeout)) { watch.expire() }
+        let (client, loop) = clients.current
+        let timer = loop.scheduleTask(in: TimeAmount(timeout)) { watch.expire() }
         defer { timer.cancel() }
         do {
             return try await withoutActuallyEscaping(body) { body in

@@ -36,17 +36,14 @@ struct DatabaseClients: Service {
         pools = [(MultiThreadedEventLoopGroup.singleton.any(), client)]
     }
 
-    /// The pool of the calling thread's event loop; the first pool off the loops.
-    var current: PostgresClient {
-        if pools.count > 1, let loop = MultiThreadedEventLoopGroup.currentEventLoop {
-            for pool in pools where pool.loop === loop { return pool.client }
+    /// The calling thread's event loop and its pool; off the loops, the first pool and its loop
+    /// (where a timer for the caller runs). One thread-local look-up per database call.
+    var current: (client: PostgresClient, loop: any EventLoop) {
+        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else { return (pools[0].client, pools[0].loop) }
+        if pools.count > 1 {
+            for pool in pools where pool.loop === loop { return (pool.client, loop) }
         }
-        return pools[0].client
-    }
-
-    /// Where a timer for the calling code runs: its own event loop, else the first pool's.
-    var currentLoop: any EventLoop {
-        MultiThreadedEventLoopGroup.currentEventLoop ?? pools[0].loop
+        return (pools[0].client, loop)
     }
 
     func run() async throws {

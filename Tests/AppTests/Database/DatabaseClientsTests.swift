@@ -25,12 +25,12 @@ import Testing
         )
         let loops = Array(group.makeIterator())
         var onLoops: [ObjectIdentifier] = []
-        for loop in loops { onLoops.append(try await loop.submit { ObjectIdentifier(clients.current) }.get()) }
+        for loop in loops { onLoops.append(try await loop.submit { ObjectIdentifier(clients.current.client) }.get()) }
         #expect(Set(onLoops).count == 2)
-        #expect(onLoops[0] == ObjectIdentifier(clients.current))
+        #expect(onLoops[0] == ObjectIdentifier(clients.current.client))
         for (loop, expected) in zip(loops, onLoops) {
-            #expect(try await loop.submit { ObjectIdentifier(clients.current) }.get() == expected)
-            #expect(try await loop.submit { clients.currentLoop === loop }.get())
+            #expect(try await loop.submit { ObjectIdentifier(clients.current.client) }.get() == expected)
+            #expect(try await loop.submit { clients.current.loop === loop }.get())
         }
         try await group.shutdownGracefully()
     }

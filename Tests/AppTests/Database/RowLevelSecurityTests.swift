@@ -41,7 +41,7 @@ import Testing
         #expect(collectionsSeenByB == 1)
 
         // No tenant set: nothing at all.
-        let unscoped = try await database.clients.current.query("SELECT count(*) FROM documents", logger: logger).collect()
+        let unscoped = try await database.clients.current.client.query("SELECT count(*) FROM documents", logger: logger).collect()
         #expect(try unscoped.first?.decode(Int64.self) == 0)
 
         // Writing a row for another tenant is refused by the policy's WITH CHECK.

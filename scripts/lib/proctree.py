@@ -1,0 +1,21 @@
+"""A process and its children as /proc shows them, for the benchmark drivers (cost_truth.py,
+hostile.py): the same reads Runway's cost meter makes."""
+
+
+def stat_fields(pid):
+    """The fields of /proc/PID/stat after "(comm) " (state first), or None once the process is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def children(pid):
+    """The pids whose parent is PID (the kernel's list, as Runway's cost meter reads it)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
