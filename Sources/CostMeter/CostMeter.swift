@@ -62,13 +62,18 @@ package final class CostMeter: Sendable {
         _ body: () async throws -> Result
     ) async throws -> (result: Result, usage: Usage) {
         let executor = executor(for: tenant)
-        let result = try await run(on: executor, body)
+        let result = try await run(on: executor) {
+            // Settled before returning, so the usage returned is complete.
+            defer { MeteringPool.settleCurrentThread() }
+            return try await body()
+        }
         return (result, executor.usage)
     }
 
     /// Runs one request on `executor` (from ``executor(for:)`` or ``requestExecutor()``) and
-    /// counts it, for `defaultPayer` when nobody billed the executor by then; the executor's
-    /// ``MeteredExecutor/usage`` is the request's CPU, complete when this returns or throws.
+    /// counts it, for `defaultPayer` when nobody billed the executor by then. The CPU of the job
+    /// that returns is credited when that job ends (to the payer); the executor's
+    /// ``MeteredExecutor/usage`` is the request's CPU up to the last clock read.
     package func run<Result: Sendable>(
         on executor: MeteredExecutor,
         defaultPayer: Payer = .unauthenticated,
@@ -77,10 +82,7 @@ package final class CostMeter: Sendable {
         defer { executor.finish(defaultPayer: account(for: defaultPayer)) }
         return try await MeteredExecutor.$current.withValue(executor) {
             guard configuration.metersRequests else { return try await body() }
-            return try await withTaskExecutorPreference(executor) {
-                defer { MeteringPool.settleCurrentThread() }
-                return try await body()
-            }
+            return try await withTaskExecutorPreference(executor, operation: body)
         }
     }
 

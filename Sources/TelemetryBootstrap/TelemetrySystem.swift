@@ -47,7 +47,8 @@ package enum TelemetrySystem {
 
         // Logs, with trace and span ids from the current span.
         let level = configuration.logLevel
-        let provider = Logger.MetadataProvider.multiplex([.tracing] + (metadataProvider.map { [$0] } ?? [])) ?? .tracing
+        // `multiplex` merges its providers' dictionaries on every line, even for one provider.
+        let provider = metadataProvider.flatMap { Logger.MetadataProvider.multiplex([.tracing, $0]) } ?? .tracing
         var logs: LokiPipelines<ContinuousClock>? = nil
         if let loki = configuration.loki {
             let pipelines = LokiPipelines(configuration: lokiPipelines(loki), client: client)

@@ -10,9 +10,9 @@ struct RequestCost: Sendable, Equatable {
     var costMicros: Double
 
     func addMetadata(to metadata: inout Logger.Metadata) {
-        metadata["app_cpu_ns"] = "\(usage.appCPUNanoseconds)"
-        metadata["db_cpu_ns"] = "\(usage.databaseCPUNanoseconds)"
-        metadata["cost_microusd"] = "\(DecimalText.fixed(Int64((costMicros * 1e6).rounded()), decimals: 6))"
+        metadata["app_cpu_ns"] = .string(String(usage.appCPUNanoseconds))
+        metadata["db_cpu_ns"] = .string(String(usage.databaseCPUNanoseconds))
+        metadata["cost_microusd"] = .string(DecimalText.fixed(Int64((costMicros * 1e6).rounded()), decimals: 6))
     }
 }
 

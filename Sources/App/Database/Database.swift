@@ -177,12 +177,13 @@ struct Database: Sendable {
     /// `operation`. Only database errors mark the span failed: a missing row is not a failure.
     func traced<Result>(_ operation: DatabaseOperation, _ body: () async throws -> Result) async throws -> Result {
         let span = tracer.startSpan("\(operation.name) \(operation.table)", context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        defer { span.end() }
+        guard span.isRecording else { return try await body() }
         span.updateAttributes { attributes in
             attributes["db.system.name"] = "postgresql"
             attributes["db.operation.name"] = operation.name
             attributes["db.collection.name"] = operation.table
         }
-        defer { span.end() }
         do {
             return try await ServiceContext.$current.withValue(span.context) { try await body() }
         } catch let error as PSQLError {

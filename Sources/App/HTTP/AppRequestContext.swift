@@ -1,4 +1,7 @@
 import Hummingbird
+import Logging
+import Synchronization
+import Telemetry
 
 /// The per-request context: Hummingbird's core storage plus the tenant that
 /// ``TenantMiddleware`` authenticated.
@@ -11,7 +14,21 @@ struct AppRequestContext: RequestContext {
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
+        // Hummingbird names the request by a value rendered again on every read (`id`, each log
+        // line): name it by a plain string instead, rendered once.
+        logger[metadataKey: Self.requestIDKey] = .string(Self.nextRequestID())
     }
+
+    /// Where Hummingbird keeps the request id (`RequestContext.id` reads it from there).
+    static let requestIDKey = "hb.request.id"
+
+    /// Hummingbird's scheme, as 32 hex digits: a random half for the process, and a counter
+    /// that starts at a random value.
+    static func nextRequestID() -> String {
+        HexCoding.format(requestIDPrefix, requestIDCounter.add(1, ordering: .relaxed).oldValue)
+    }
+    private static let requestIDPrefix = UInt64.random(in: .min ... .max)
+    private static let requestIDCounter = Atomic<UInt64>(.random(in: .min ... .max))
 
     /// The authenticated tenant; only routes behind ``TenantMiddleware`` may ask.
     var requireTenant: AuthenticatedTenant {

@@ -68,6 +68,8 @@ extension RequestContext {
     /// A path parameter, percent-decoded (`a%3Ab` is `a:b`); names are validated after decoding.
     func pathParameter(_ name: String) throws -> String {
         let raw = try parameters.require(name)
+        // Foundation's decoding bridges through NSString: skip it when there is nothing to decode.
+        guard raw.utf8.contains(UInt8(ascii: "%")) else { return raw }
         return raw.removingPercentEncoding ?? raw
     }
 }

@@ -43,25 +43,26 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
         let status = response.status.code
-        // Each read of `context.id` renders it from the logger's metadata: read it once.
         let requestID = context.id
         let tenant = context.facts.tenant?.uuidString
         // Reading the request's CPU settles the thread's clock (a system call): only for a span
         // that records it or an access line that will be written.
         let cost = span.isRecording || context.logger.logLevel <= .info ? context.facts.cost : nil
-        span.operationName = "\(method) \(route)"
-        span.updateAttributes { attributes in
-            attributes["http.request.method"] = method
-            attributes["http.route"] = route
-            attributes["http.response.status_code"] = status
-            attributes["http.request.body.size"] = request.headers[.contentLength].flatMap { Int($0) }
-            attributes["http.response.body.size"] = response.body.contentLength
-            attributes["runway.request.id"] = requestID
-            attributes["runway.tenant.id"] = tenant
-            if let cost {
-                attributes["runway.cpu.app_ns"] = Int(clamping: cost.usage.appCPUNanoseconds)
-                attributes["runway.cpu.db_ns"] = Int(clamping: cost.usage.databaseCPUNanoseconds)
-                attributes["runway.cost.microusd"] = cost.costMicros
+        if span.isRecording {
+            span.operationName = "\(method) \(route)"
+            span.updateAttributes { attributes in
+                attributes["http.request.method"] = method
+                attributes["http.route"] = route
+                attributes["http.response.status_code"] = status
+                attributes["http.request.body.size"] = request.headers[.contentLength].flatMap { Int($0) }
+                attributes["http.response.body.size"] = response.body.contentLength
+                attributes["runway.request.id"] = requestID
+                attributes["runway.tenant.id"] = tenant
+                if let cost {
+                    attributes["runway.cpu.app_ns"] = Int(clamping: cost.usage.appCPUNanoseconds)
+                    attributes["runway.cpu.db_ns"] = Int(clamping: cost.usage.databaseCPUNanoseconds)
+                    attributes["runway.cost.microusd"] = cost.costMicros
+                }
             }
         }
         if status >= 500 { span.setStatus(SpanStatus(code: .error)) }

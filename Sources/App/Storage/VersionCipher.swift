@@ -13,14 +13,13 @@ import Synchronization
 struct VersionCipher: Sendable {
     static let bits = 48
     private static let halfMask: UInt64 = (1 << 24) - 1
-    /// Each round's HMAC with its key already taken in, copied for each use (keying an HMAC
-    /// hashes the key's pads: done once here, not four times per version shown).
-    private let rounds: [HMAC<SHA256>]
+    /// Each round's HMAC, its key's blocks hashed once (``ShortHMAC``: no allocation per round).
+    private let rounds: [ShortHMAC]
 
     init(key: [UInt8]) {
         let master = SymmetricKey(data: key)
         rounds = (0..<4).map { round in
-            HMAC(key: SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: [UInt8(round)], using: master))))
+            ShortHMAC(key: Array(HMAC<SHA256>.authenticationCode(for: [UInt8(round)], using: master)))
         }
     }
 
@@ -39,10 +38,11 @@ struct VersionCipher: Sendable {
         return Int64(left << 24 | right)
     }
 
-    private static func round(_ half: UInt64, _ keyed: HMAC<SHA256>) -> UInt64 {
-        var hmac = keyed
-        hmac.update(data: [UInt8(half >> 16 & 0xFF), UInt8(half >> 8 & 0xFF), UInt8(half & 0xFF)])
-        return hmac.finalize().withUnsafeBytes { code in UInt64(code[0]) << 16 | UInt64(code[1]) << 8 | UInt64(code[2]) }
+    /// The first three bytes of the HMAC of the half's three bytes, big-endian.
+    private static func round(_ half: UInt64, _ keyed: ShortHMAC) -> UInt64 {
+        let bytes = (UInt8(half >> 16 & 0xFF), UInt8(half >> 8 & 0xFF), UInt8(half & 0xFF))
+        let code = withUnsafeBytes(of: bytes) { keyed.code($0) }
+        return UInt64(code[0] >> 8)
     }
 }
 

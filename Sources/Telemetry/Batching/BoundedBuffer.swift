@@ -84,7 +84,7 @@ package struct BoundedBuffer<Element> {
     @inlinable package var isEmpty: Bool { heldCount == 0 }
 
     /// Whether a full batch is waiting: a closed one, or the open one at a limit.
-    @inlinable @usableFromInline package var hasFullBatch: Bool {
+    @inlinable package var hasFullBatch: Bool {
         let open = batches.count - 1
         guard open >= 0 else { return false }
         return open > 0 || batches[open].bytes >= batchBytes || batches[open].entries.count >= batchEntries ?? Int.max
@@ -93,7 +93,6 @@ package struct BoundedBuffer<Element> {
     /// Appends `element` of `size` bytes. Returns how many old entries were dropped to make room;
     /// an element larger than the whole buffer is not stored and returns nil.
     @inlinable
-    @usableFromInline
     package mutating func append(_ element: Element, size: Int) -> Int? {
         guard size <= capacityBytes else { return nil }
         var dropped = 0

@@ -8,7 +8,10 @@ extension LogHandler {
         // Assigned one by one: `Dictionary.merge` is generic over the sequence merged in, and its
         // unspecialised path looks up type metadata at run time on every access line.
         var merged = metadata
-        if let provided = provided ?? metadataProvider?.get() {
+        let provided = provided ?? metadataProvider?.get()
+        // Room for all at once: growing twice rehashes twice.
+        merged.reserveCapacity(metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0))
+        if let provided {
             for (key, value) in provided { merged[key] = value }
         }
         if let explicit = event.metadata {

@@ -32,7 +32,7 @@ public struct TraceID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// 32 lowercase hex digits.
-    public var description: String { HexCoding.format(high) + HexCoding.format(low) }
+    public var description: String { HexCoding.format(high, low) }
 
     /// The 16 bytes, in wire order.
     package var bytes: [UInt8] { HexCoding.bytes(high) + HexCoding.bytes(low) }
@@ -128,24 +128,42 @@ extension ServiceContext {
     }
 }
 
-enum HexCoding {
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+package enum HexCoding {
+    /// `value`'s 16 lowercase hex digits, written at `offset`.
+    @inline(__always)
+    static func write(_ value: UInt64, to buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        for index in 0..<16 {
+            buffer[offset + index] = digit(UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xF)
+        }
+    }
 
     static func format(_ value: UInt64) -> String {
         String(unsafeUninitializedCapacity: 16) { buffer in
-            for index in 0..<16 {
-                buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xF)]
-            }
+            write(value, to: buffer, at: 0)
             return 16
+        }
+    }
+
+    /// 32 hex digits, `high`'s then `low`'s, in one string.
+    package static func format(_ high: UInt64, _ low: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            write(high, to: buffer, at: 0)
+            write(low, to: buffer, at: 16)
+            return 32
         }
     }
 
     static func format(_ value: UInt8) -> String {
         String(unsafeUninitializedCapacity: 2) { buffer in
-            buffer[0] = digits[Int(value >> 4)]
-            buffer[1] = digits[Int(value & 0xF)]
+            buffer[0] = digit(value >> 4)
+            buffer[1] = digit(value & 0xF)
             return 2
         }
+    }
+
+    @inline(__always)
+    static func digit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
     }
 
     /// Lowercase hex digits only, at most 16 of them.

@@ -53,8 +53,21 @@ package enum W3CTraceContext {
 
     /// Version 00 `traceparent` for a span.
     package static func formatTraceparent(traceID: TraceID, spanID: SpanID, flags: TraceFlags) -> String {
-        "00-" + traceID.description + "-" + spanID.description + "-"
-            + HexCoding.format(flags.intersection(.known).rawValue)
+        // One string, written in place: "00-" trace id "-" span id "-" flags, 55 bytes.
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            buffer[0] = UInt8(ascii: "0")
+            buffer[1] = UInt8(ascii: "0")
+            buffer[2] = UInt8(ascii: "-")
+            HexCoding.write(traceID.high, to: buffer, at: 3)
+            HexCoding.write(traceID.low, to: buffer, at: 19)
+            buffer[35] = UInt8(ascii: "-")
+            HexCoding.write(spanID.value, to: buffer, at: 36)
+            buffer[52] = UInt8(ascii: "-")
+            let flags = flags.intersection(.known).rawValue
+            buffer[53] = HexCoding.digit(flags >> 4)
+            buffer[54] = HexCoding.digit(flags & 0xF)
+            return 55
+        }
     }
 
     /// Normalises `tracestate`: list members trimmed, empty ones skipped, at most

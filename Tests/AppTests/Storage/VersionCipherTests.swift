@@ -27,4 +27,14 @@ import Testing
         #expect((20...80).contains(increasing), "\(increasing) of 99 steps increase")
         #expect(VersionCipher(key: Array(repeating: 8, count: 32)).encode(1000) != shown[0])
     }
+
+    /// The versions shown never change with the implementation: these were computed by Python's
+    /// `hmac` and `hashlib` from the definition (round keys HMAC(key, [round]); each round the
+    /// first three bytes of HMAC(round key, the right half's three bytes)).
+    @Test func publicVersionsFollowTheDefinition() {
+        #expect(cipher.encode(0) == 31_118_804_965_953)
+        #expect(cipher.encode(1) == 212_465_912_739_301)
+        #expect(cipher.encode(1000) == 269_386_369_851_181)
+        #expect(cipher.encode((1 << 48) - 1) == 70_335_795_218_467)
+    }
 }
