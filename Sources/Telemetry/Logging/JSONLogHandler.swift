@@ -30,7 +30,6 @@ package struct JSONLogHandler: LogHandler {
     }
 
     package func log(event: LogEvent) {
-        let merged = mergedMetadata(of: event)
         var line = ByteBufferAllocator().buffer(capacity: 512)
         line.writeString(#"{"time":""#)
         line.writeTimestamp(.now)
@@ -41,12 +40,11 @@ package struct JSONLogHandler: LogHandler {
         line.writeJSONString(label)
         line.writeString(#","msg":"#)
         line.writeJSONString(event.message.description)
-        // Keys sorted alone, not (key, value) pairs: sorting tuples looks up their type at run time.
-        for key in merged.keys.sorted() {
+        for pair in sortedMetadata(of: event) {
             line.writeString(",")
-            line.writeJSONString(key)
+            line.writeJSONString(pair.key)
             line.writeString(":")
-            switch merged[key]! {
+            switch pair.value {
             case .string(let text): line.writeJSONString(text)
             case let other: line.writeJSONString(other.description)
             }
