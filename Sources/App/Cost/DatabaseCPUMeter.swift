@@ -13,8 +13,16 @@ import Synchronization
 /// on every ledger row (`db_metered = false`).
 final class DatabaseCPUMeter: TenantWorkObserver {
     private struct State {
-        var readers: [PostgresConnection.ID: BackendCPU.Reader] = [:]
+        /// By connection object, not `PostgresConnection.ID`: each pool (one per event loop)
+        /// numbers its connections from 0, so two pools' connections share ids. The weak reference
+        /// tells a reader of a connection since freed from one of a new connection at its address.
+        var readers: [ObjectIdentifier: Known] = [:]
         var enabled: Bool?
+    }
+
+    private struct Known {
+        weak var connection: PostgresConnection?
+        let reader: BackendCPU.Reader
     }
 
     /// Readers of connections the pool has since closed are never read again; past this many the
@@ -49,9 +57,9 @@ final class DatabaseCPUMeter: TenantWorkObserver {
     }
 
     private func reader(for connection: PostgresConnection, logger: Logger) async -> BackendCPU.Reader? {
-        let (known, enabled) = state.withLock { ($0.readers[connection.id], $0.enabled) }
+        let (known, enabled) = state.withLock { ($0.readers[ObjectIdentifier(connection)], $0.enabled) }
         if enabled == false { return nil }
-        if let known { return known }
+        if let known, known.connection === connection { return known.reader }
         guard let pid = try? await connection.query("SELECT pg_backend_pid()", logger: logger).collect().first?.decode(Int32.self)
         else { return nil }
         let decision = state.withLock { state -> (Bool, Bool) in
@@ -76,7 +84,7 @@ final class DatabaseCPUMeter: TenantWorkObserver {
         guard decision.0, let reader = BackendCPU.Reader(pid: pid, procRoot: procRoot) else { return nil }
         state.withLock { state in
             if state.readers.count >= Self.maximumReaders { state.readers.removeAll() }
-            state.readers[connection.id] = reader
+            state.readers[ObjectIdentifier(connection)] = Known(connection: connection, reader: reader)
         }
         return reader
     }
