@@ -116,13 +116,11 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     groupConfiguration.maximumCancellationDuration = .seconds(5)
     do {
         let group = ServiceGroup(configuration: groupConfiguration)
-        if services.meter.configuration.metersRequests {
-            // The whole server on the meter's threads (its CPU outside tenants' executors is
-            // overhead), so entering and leaving a tenant's executor never changes threads.
-            try await withTaskExecutorPreference(services.meter.pool.platformExecutor) { try await group.run() }
-        } else {
-            try await group.run()
-        }
+        // The whole server on the meter's threads (its CPU outside tenants' executors is
+        // overhead), so entering and leaving a tenant's executor never changes threads. With the
+        // meter off too: its platform jobs read no clock, so `RUNWAY_COST_METER=0` differs from
+        // the default by the metering alone, not by where requests run.
+        try await withTaskExecutorPreference(services.meter.pool.platformExecutor) { try await group.run() }
     } catch {
         await prepared.embedded?.release()
         throw error

@@ -41,7 +41,7 @@ extension RunwayConfiguration {
         .init("RUNWAY_INSTANCE_TYPE", "`c7g.large`", "instance type the cost meter prices"),
         .init("RUNWAY_VCPUS", "the type's (2)", "vCPUs of this deployment"),
         .init("RUNWAY_PRICE_MICROS_PER_HOUR", "the type's", "instance price in micro-dollars per hour"),
-        .init("RUNWAY_COST_METER", "`1`", "`0` runs requests off the metering executor"),
+        .init("RUNWAY_COST_METER", "`1`", "`0` meters nothing: only to measure the meter's own cost"),
         .init("RUNWAY_COST_FLUSH_SECONDS", "`10`", "how often cost ledger buckets are written (divides 60)"),
         .init("RUNWAY_LOG_LEVEL", flag: "--log-level", "`info`", "minimum log level"),
         .init("RUNWAY_POSTGRES_BIN", "newest `/usr/lib/postgresql/*/bin`", "where `initdb` and `pg_ctl` are"),
