@@ -4,7 +4,8 @@ import Foundation
 /// What inner middleware learns about a request that the access log line reports.
 final class RequestFacts: @unchecked Sendable {
     // Only the request's own task touches it, one middleware after another.
-    var tenant: UUID?
+    /// The authenticated tenant's id as its log lines show it, rendered once.
+    var tenant: String?
     /// The request's metered executor, set by ``RequestMeteringMiddleware``.
     var metering: (meter: CostMeter, executor: MeteredExecutor)?
 }

@@ -44,7 +44,7 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         let route = context.endpointPath ?? "unmatched"
         let status = response.status.code
         let requestID = context.id
-        let tenant = context.facts.tenant?.uuidString
+        let tenant = context.facts.tenant
         // Reading the request's CPU settles the thread's clock (a system call): only for a span
         // that records it or an access line that will be written.
         let cost = span.isRecording || context.logger.logLevel <= .info ? context.facts.cost : nil

@@ -17,8 +17,9 @@ struct TenantMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration
         let tenant = try await authenticate(request, context: context)
         var context = context
         context.tenant = tenant
-        context.facts.tenant = tenant.id
-        context.logger[metadataKey: "tenant"] = "\(tenant.id)"
+        let tenantID = tenant.id.uuidString
+        context.facts.tenant = tenantID
+        context.logger[metadataKey: "tenant"] = .string(tenantID)
         do {
             if let wait = rateLimiter.acquire(tenant: tenant.id, rate: tenant.requestsPerSecond, burst: tenant.burst) {
                 let seconds = max(1, Int((Double(wait.components.seconds) + Double(wait.components.attoseconds) * 1e-18).rounded(.up)))

@@ -19,9 +19,7 @@ extension ByteBuffer {
                 case 0x0D: writeStaticString("\\r")
                 case 0x09: writeStaticString("\\t")
                 default:
-                    let hex: StaticString = "0123456789abcdef"
-                    let digits = hex.utf8Start
-                    writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
+                    writeBytes([UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, HexCoding.digit(byte >> 4), HexCoding.digit(byte & 0xF)])
                 }
                 start = index + 1
             }
