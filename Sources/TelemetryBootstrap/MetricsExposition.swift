@@ -1,7 +1,7 @@
 import CoreMetrics
 import Prometheus
 import Synchronization
-import Telemetry
+@_spi(Benchmarks) import Telemetry
 
 #if canImport(Glibc)
     import Glibc

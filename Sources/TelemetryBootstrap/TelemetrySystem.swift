@@ -4,7 +4,7 @@ import Logging
 import LokiPush
 import Metrics
 import ServiceLifecycle
-import Telemetry
+@_spi(Benchmarks) import Telemetry
 import TempoExport
 
 /// The one entry point `main` calls. Tests never call it: they build handlers and pipelines

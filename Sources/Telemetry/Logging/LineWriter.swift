@@ -13,7 +13,7 @@ import Foundation
 /// descriptor is stalled (a full pipe nobody reads) the buffer fills and further lines are dropped
 /// and counted; once it is closed (`EPIPE`) or fails, every line is dropped and counted. The process
 /// never blocks on its standard output, and never dies of it (`SIGPIPE` is ignored).
-package final class LineWriter: @unchecked Sendable {
+@_spi(Benchmarks) public final class LineWriter: @unchecked Sendable {
     // Every field below is touched only while `condition` is locked.
     private let condition = NSCondition()
     private var buffer: [UInt8] = []
@@ -47,7 +47,7 @@ package final class LineWriter: @unchecked Sendable {
     ///   - descriptor: where lines go; default standard output.
     ///   - capacity: bytes buffered at most while the descriptor is slow; default 1 MiB.
     ///   - interval: how often the thread writes what has gathered; default 10 ms.
-    package init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, interval: Duration = .milliseconds(10)) {
+    public init(descriptor: Int32 = STDOUT_FILENO, capacity: Int = 1 << 20, interval: Duration = .milliseconds(10)) {
         self.descriptor = descriptor
         self.capacity = capacity
         self.interval = Double(interval.components.seconds) + Double(interval.components.attoseconds) * 1e-18

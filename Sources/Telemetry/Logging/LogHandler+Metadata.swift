@@ -20,34 +20,60 @@ extension LogHandler {
         return merged
     }
 
-    /// The same metadata as ``mergedMetadata(of:provided:)``, as pairs sorted by key: for a
-    /// handler that writes them in order, without hashing each key into a merged dictionary.
-    package func sortedMetadata(of event: LogEvent) -> [MetadataPair] {
+    /// The same metadata as ``mergedMetadata(of:provided:)``, in key order: for a handler that
+    /// writes it in order, without hashing each key into a merged dictionary. `body` may walk it
+    /// more than once; the pairs live only as long as the call.
+    package func withSortedMetadata<Result>(of event: LogEvent, _ body: (SortedMetadata) -> Result) -> Result {
         let provided = metadataProvider?.get()
-        var pairs: [MetadataPair] = []
-        pairs.reserveCapacity(metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0))
-        for (key, value) in metadata { pairs.append(MetadataPair(key: key, value: value, source: 0)) }
-        if let provided {
-            for (key, value) in provided { pairs.append(MetadataPair(key: key, value: value, source: 1)) }
+        let count = metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0)
+        // On the stack for the usual few dozen pairs: no array per line.
+        return withUnsafeTemporaryAllocation(of: MetadataPair.self, capacity: count) { pairs in
+            var filled = 0
+            defer { _ = pairs[..<filled].deinitialize() }
+            func add(_ source: Logger.Metadata?) {
+                for (key, value) in source ?? [:] {
+                    pairs.initializeElement(at: filled, to: MetadataPair(key: key, value: value))
+                    filled += 1
+                }
+            }
+            // In swift-log's order of precedence, so that of equal keys the later one wins.
+            add(metadata)
+            add(provided)
+            add(event.metadata)
+            return withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
+                // A stable insertion sort of the pairs' positions: a few dozen at most, and
+                // no pair copied.
+                for next in 0..<count {
+                    var slot = next
+                    while slot > 0, pairs[next].key < pairs[order[slot - 1]].key {
+                        order[slot] = order[slot - 1]
+                        slot -= 1
+                    }
+                    order[slot] = next
+                }
+                return body(SortedMetadata(pairs: UnsafeBufferPointer(pairs), order: UnsafeBufferPointer(order)))
+            }
         }
-        if let explicit = event.metadata {
-            for (key, value) in explicit { pairs.append(MetadataPair(key: key, value: value, source: 2)) }
+    }
+}
+
+/// One line's metadata in key order (``LogHandler/withSortedMetadata(of:_:)``).
+package struct SortedMetadata {
+    fileprivate let pairs: UnsafeBufferPointer<MetadataPair>
+    fileprivate let order: UnsafeBufferPointer<Int>
+
+    /// Each key once, with the value of the source that wins.
+    package func forEach(_ body: (String, Logger.MetadataValue) -> Void) {
+        for position in order.indices {
+            let pair = pairs[order[position]]
+            if position + 1 < order.count, pairs[order[position + 1]].key == pair.key { continue }
+            body(pair.key, pair.value)
         }
-        // Of equal keys, the later source sorts last: it wins.
-        pairs.sort { $0.key == $1.key ? $0.source < $1.source : $0.key < $1.key }
-        var kept: [MetadataPair] = []
-        kept.reserveCapacity(pairs.count)
-        for pair in pairs {
-            if kept.last?.key == pair.key { kept[kept.count - 1] = pair } else { kept.append(pair) }
-        }
-        return kept
     }
 }
 
 /// One metadata entry (a struct, not a tuple: sorting tuples looks up their type at run time).
-package struct MetadataPair {
-    package let key: String
-    package let value: Logger.MetadataValue
-    /// 0 the handler's, 1 the provider's, 2 the call's.
-    let source: UInt8
+struct MetadataPair {
+    let key: String
+    let value: Logger.MetadataValue
 }

@@ -5,7 +5,7 @@ import HummingbirdTesting
 import Logging
 import PostgresNIO
 import Synchronization
-import Telemetry
+@_spi(Benchmarks) import Telemetry
 import TelemetryBootstrap
 import Testing
 

@@ -4,7 +4,7 @@ import HummingbirdTesting
 import Logging
 import LokiPush
 import NIOCore
-import Telemetry
+@_spi(Benchmarks) import Telemetry
 import TelemetryBootstrap
 import TelemetryTesting
 import Testing

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Logging
-import Telemetry
+@_spi(Benchmarks) import Telemetry
 import Testing
 import Tracing
 

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Telemetry
+@_spi(Benchmarks) import Telemetry
 import Testing
 
 /// A JSON line holds the handler's, the metadata provider's and the call's metadata, each key once,
@@ -29,5 +29,25 @@ import Testing
         let positions = order.map { key in line.ranges(of: "\"\(key)\":").map(\.lowerBound) }
         #expect(positions.allSatisfy { $0.count == 1 }, "each key once")
         #expect(positions.compactMap(\.first) == positions.compactMap(\.first).sorted())
+    }
+
+    /// A line longer than the stack's 1 KiB is rendered again with room for all of it, escapes
+    /// and all; a line of exactly the stack's size is written from the stack.
+    @Test(arguments: [1020, 1024, 1025, 5000])
+    func aLineOfAnyLengthIsWrittenWhole(length: Int) throws {
+        let output = JSONLineOutput(capturing: true)
+        let logger = Logger(label: "t") { JSONLogHandler(label: $0, level: .info, output: output) }
+        // Everything but the value is fixed: the time's field is always 24 characters.
+        let fixed = #"{"time":"2026-12-01T22:15:03.123Z","level":"info","logger":"t","msg":"m","v":""}"#.utf8.count + 1
+        let escaped = "\u{1}\"\\\n\t"  // 6 + 2 + 2 + 2 + 2 bytes in the line
+        let value = escaped + String(repeating: "x", count: length - fixed - 14)
+        logger.info("m", metadata: ["v": .string(value)])
+
+        let line = try #require(output.captured.first)
+        #expect(line.utf8.count == length)
+        #expect(line.hasPrefix(#"{"time":""#) && line.hasSuffix("}\n"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["v"] == value)
+        #expect(object["msg"] == "m")
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import Telemetry
+@_spi(Benchmarks) import Telemetry
 import Testing
 
 #if canImport(Glibc)
@@ -83,8 +83,22 @@ import Testing
         (-1.0, "1969-12-31T23:59:59.000Z"),
     ])
     func timestampsAreRFC3339InUTCWithMilliseconds(seconds: Double, expected: String) {
-        var buffer = ByteBuffer()
-        buffer.writeTimestamp(Date(timeIntervalSince1970: seconds))
-        #expect(String(buffer: buffer) == expected)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { memory in
+            var line = LineBytes(memory)
+            line.appendTimestamp(Date(timeIntervalSince1970: seconds))
+            #expect(String(decoding: line.written, as: UTF8.self) == expected)
+        }
+    }
+
+    /// What does not fit is counted, not written: the caller learns the whole length.
+    @Test func aLineLongerThanItsMemoryIsCountedAndCutAtAWholeField() {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8) { memory in
+            var line = LineBytes(memory)
+            line.appendJSONString("abc")
+            line.appendJSONString("needs \"escapes\"\n")
+            #expect(!line.isComplete)
+            #expect(line.count == 5 + 21)
+            #expect(String(decoding: line.written, as: UTF8.self) == #""abc""#)
+        }
     }
 }
