@@ -15,8 +15,12 @@ struct AppRequestContext: RequestContext {
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         // Hummingbird names the request by a value rendered again on every read (`id`, each log
-        // line): name it by a plain string instead, rendered once.
-        logger[metadataKey: Self.requestIDKey] = .string(Self.nextRequestID())
+        // line): name it by a plain string instead, rendered once. Every line the request logs
+        // carries it as `request_id` too, the name its problem body and the access line give it,
+        // so an SRE finds a failed request's error line by the id its tenant quotes.
+        let id = Logger.MetadataValue.string(Self.nextRequestID())
+        logger[metadataKey: Self.requestIDKey] = id
+        logger[metadataKey: "request_id"] = id
     }
 
     /// Where Hummingbird keeps the request id (`RequestContext.id` reads it from there).

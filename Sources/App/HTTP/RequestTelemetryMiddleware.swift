@@ -8,9 +8,9 @@ import Tracing
 
 /// Observes every request once, from the outside: the server span (continuing a W3C
 /// `traceparent` when one came in, named by method and route template), one access line (method,
-/// route template — never the raw path —, status, duration, tenant, request id, and the trace and
-/// span ids through the logging metadata provider) and the RED metrics. Outermost, so it sees the
-/// final status of every request.
+/// route template — never the raw path —, status, duration, tenant; the request id from the
+/// request's logger and the trace and span ids from the logging metadata provider, as on every line
+/// of the request) and the RED metrics. Outermost, so it sees the final status of every request.
 struct RequestTelemetryMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let metrics: RequestMetrics
@@ -43,7 +43,6 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "unmatched"
         let status = response.status.code
-        let requestID = context.id
         let tenant = context.facts.tenant
         // Reading the request's CPU settles the thread's clock (a system call): only for a span
         // that records it or an access line that will be written.
@@ -56,7 +55,7 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
                 attributes["http.response.status_code"] = status
                 attributes["http.request.body.size"] = request.headers[.contentLength].flatMap { Int($0) }
                 attributes["http.response.body.size"] = response.body.contentLength
-                attributes["runway.request.id"] = requestID
+                attributes["runway.request.id"] = context.id
                 attributes["runway.tenant.id"] = tenant
                 if let cost {
                     attributes["runway.cpu.app_ns"] = Int(clamping: cost.usage.appCPUNanoseconds)
@@ -89,7 +88,6 @@ struct RequestTelemetryMiddleware: RouterMiddleware {
             "route": .string(route),
             "status": .string(String(status)),
             "duration_ms": .string(Self.milliseconds(elapsed)),
-            "request_id": .string(requestID),
         ]
         if let tenant { metadata["tenant"] = .string(tenant) }
         cost?.addMetadata(to: &metadata)

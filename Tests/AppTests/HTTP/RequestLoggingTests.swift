@@ -1,9 +1,11 @@
 import Foundation
 import HTTPTypes
+import Hummingbird
 import HummingbirdTesting
 import Logging
 import LokiPush
 import NIOCore
+import NIOEmbedded
 @_spi(Benchmarks) import Telemetry
 import TelemetryBootstrap
 import TelemetryTesting
@@ -102,5 +104,23 @@ import Testing
             let line = try #require(text.split(separator: "\n").first { $0.hasPrefix(name + " ") }, "\(name)")
             #expect((Double(line.split(separator: " ")[1]) ?? 0) > 0, "\(line)")
         }
+    }
+}
+
+/// Every line a request logs names it as its problem body and access line do (`request_id`), not
+/// only by Hummingbird's `hb.request.id`: an error line is found by the id a tenant quotes.
+@Suite struct RequestIDMetadataTests {
+    @Test func everyLineOfARequestCarriesItsRequestID() throws {
+        let output = JSONLineOutput(capturing: true)
+        let logger = Logger(label: "runway") { JSONLogHandler(label: $0, level: .info, output: output) }
+        let channel = EmbeddedChannel()
+        let first = AppRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+        let second = AppRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+        first.logger.error("request failed")
+        second.logger.error("request failed")
+
+        let lines = try output.captured.map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }
+        #expect(lines.map { $0["request_id"] } == [first.id, second.id])
+        #expect(first.id.count == 32 && first.id != second.id)
     }
 }
