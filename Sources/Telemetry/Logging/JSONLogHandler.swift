@@ -32,19 +32,13 @@ import Synchronization
         let time = Date.now
         withSortedMetadata(of: event) { metadata in
             // Most lines fit in 1 KiB of the stack (an access line is about 400 bytes); a longer
-            // one is rendered again into the heap with room for all of it.
-            let length = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { memory in
+            // one moves to the heap as it grows.
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { memory in
                 var line = LineBytes(memory)
+                defer { line.deallocate() }
                 render(event, metadata, time, into: &line)
-                if line.isComplete { output.write(line.written) }
-                return line.count
+                output.write(line.written)
             }
-            guard length > 1024 else { return }
-            let memory = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: length)
-            defer { memory.deallocate() }
-            var line = LineBytes(memory)
-            render(event, metadata, time, into: &line)
-            output.write(line.written)
         }
     }
 

@@ -1,43 +1,52 @@
 import Foundation
 
-/// A log line rendered into memory its caller owns (the stack, for most lines): no buffer object
-/// and no capacity checks that grow. What does not fit is counted, not written, so the caller
-/// learns the whole length and can render the line again with room for all of it.
+/// A log line rendered into memory its caller lends (the stack, for most lines): no buffer object
+/// per line. A line that outgrows it moves to the heap, which ``deallocate()`` frees.
 package struct LineBytes {
-    private let base: UnsafeMutablePointer<UInt8>
-    private let capacity: Int
-    /// Bytes the line takes so far, written or not.
+    private var base: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Whether `base` is heap memory of this line's own.
+    private var spilled = false
     package private(set) var count = 0
-    /// Bytes written: all of them until the first field that did not fit, none after it.
-    private var filled = 0
 
     package init(_ memory: UnsafeMutableBufferPointer<UInt8>) {
         base = memory.baseAddress!
         capacity = memory.count
     }
 
-    /// Whether every byte counted was written.
-    package var isComplete: Bool { count <= capacity }
+    /// Frees the heap memory a long line moved to; call once, when the line is no longer needed.
+    package mutating func deallocate() {
+        if spilled { base.deallocate() }
+        spilled = false
+        capacity = 0
+        count = 0
+    }
 
-    /// The bytes written: the whole line when ``isComplete``, else the fields before the first
-    /// that did not fit.
-    package var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: filled) }
+    package var written: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Room for `length` more bytes.
+    private mutating func reserve(_ length: Int) {
+        guard count + length > capacity else { return }
+        let grown = max(2 * capacity, count + length)
+        let memory = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        memory.update(from: base, count: count)
+        if spilled { base.deallocate() }
+        base = memory
+        capacity = grown
+        spilled = true
+    }
 
     mutating func append(_ byte: UInt8) {
-        if isComplete, count < capacity {
-            base[count] = byte
-            filled += 1
-        }
+        reserve(1)
+        base[count] = byte
         count += 1
     }
 
     /// ASCII punctuation and field names.
     mutating func append(_ text: StaticString) {
         let length = text.utf8CodeUnitCount
-        if isComplete, count + length <= capacity {
-            (base + count).update(from: text.utf8Start, count: length)
-            filled += length
-        }
+        reserve(length)
+        (base + count).update(from: text.utf8Start, count: length)
         count += length
     }
 
@@ -45,10 +54,8 @@ package struct LineBytes {
         var string = string
         string.withUTF8 { utf8 in
             let length = JSONStringLiteral.length(of: utf8)
-            if isComplete, count + length <= capacity {
-                JSONStringLiteral.write(utf8, length: length, to: base + count)
-                filled += length
-            }
+            reserve(length)
+            JSONStringLiteral.write(utf8, length: length, to: base + count)
             count += length
         }
     }

@@ -21,8 +21,8 @@ extension LogHandler {
     }
 
     /// The same metadata as ``mergedMetadata(of:provided:)``, in key order: for a handler that
-    /// writes it in order, without hashing each key into a merged dictionary. `body` may walk it
-    /// more than once; the pairs live only as long as the call.
+    /// writes it in order, without hashing each key into a merged dictionary. The pairs live only
+    /// as long as the call.
     package func withSortedMetadata<Result>(of event: LogEvent, _ body: (SortedMetadata) -> Result) -> Result {
         let provided = metadataProvider?.get()
         let count = metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 @_spi(Benchmarks) import Telemetry
 import Testing
 
@@ -31,8 +32,8 @@ import Testing
         #expect(positions.compactMap(\.first) == positions.compactMap(\.first).sorted())
     }
 
-    /// A line longer than the stack's 1 KiB is rendered again with room for all of it, escapes
-    /// and all; a line of exactly the stack's size is written from the stack.
+    /// A line longer than the stack's 1 KiB moves to the heap whole, escapes and all; a line of
+    /// exactly the stack's size stays on the stack.
     @Test(arguments: [1020, 1024, 1025, 5000])
     func aLineOfAnyLengthIsWrittenWhole(length: Int) throws {
         let output = JSONLineOutput(capturing: true)
@@ -49,5 +50,26 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
         #expect(object["v"] == value)
         #expect(object["msg"] == "m")
+    }
+
+    /// A line is rendered once, however long: a value's description is asked for once.
+    @Test func aLongLineIsRenderedOnce() throws {
+        let output = JSONLineOutput(capturing: true)
+        let logger = Logger(label: "t") { JSONLogHandler(label: $0, level: .info, output: output) }
+        let growing = Growing()
+        logger.info("m", metadata: ["v": .stringConvertible(growing)])
+
+        let line = try #require(output.captured.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(growing.calls.load(ordering: .relaxed) == 1)
+        #expect(object["v"]?.count == 1500)
+    }
+}
+
+/// 1,500 more characters at every call.
+private final class Growing: CustomStringConvertible, Sendable {
+    let calls = Atomic(0)
+    var description: String {
+        String(repeating: "x", count: 1500 * calls.add(1, ordering: .relaxed).newValue)
     }
 }

@@ -90,15 +90,19 @@ import Testing
         }
     }
 
-    /// What does not fit is counted, not written: the caller learns the whole length.
-    @Test func aLineLongerThanItsMemoryIsCountedAndCutAtAWholeField() {
+    /// A line longer than the memory it was lent moves to the heap whole.
+    @Test func aLineLongerThanItsMemoryMovesToTheHeapWhole() {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 8) { memory in
             var line = LineBytes(memory)
+            defer { line.deallocate() }
             line.appendJSONString("abc")
             line.appendJSONString("needs \"escapes\"\n")
-            #expect(!line.isComplete)
-            #expect(line.count == 5 + 21)
-            #expect(String(decoding: line.written, as: UTF8.self) == #""abc""#)
+            line.appendJSONString(String(repeating: "y", count: 100))
+            #expect(line.count == 5 + 21 + 102)
+            #expect(
+                String(decoding: line.written, as: UTF8.self) == #""abc""needs \"escapes\"\n""#
+                    + "\"\(String(repeating: "y", count: 100))\""
+            )
         }
     }
 }
