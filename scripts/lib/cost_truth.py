@@ -14,7 +14,9 @@ ledger flushed every second), creates tenants on one plan, and runs two workload
 Then it reads the ledger (the admin API's CSV export) and prints, per tenant, its share of the
 tenants' CPU in truth and on the ledger, the error in percentage points, and the part of all the
 CPU caused (truth) that the ledger credited to tenants. Each tenant is used in one phase only, so
-its ledger total is that phase's.
+its ledger total is that phase's. For each tenant it also prints how much of its ledger was measured
+on its requests (its access lines' app_cpu_ns and db_cpu_ns); the rest is its share of the CPU no
+request's job ran.
 """
 
 import argparse
