@@ -29,42 +29,35 @@ import Synchronization
     }
 
     public func log(event: LogEvent) {
-        let time = Date.now
-        withSortedMetadata(of: event) { metadata in
-            // Most lines fit in 1 KiB of the stack (an access line is about 400 bytes); a longer
-            // one moves to the heap as it grows.
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { memory in
-                var line = LineBytes(memory)
-                defer { line.deallocate() }
-                render(event, metadata, time, into: &line)
-                output.write(line.written)
+        // Most lines fit in 1 KiB of the stack (an access line is about 400 bytes); a longer one
+        // moves to the heap as it grows.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1024) { memory in
+            var line = LineBytes(memory)
+            defer { line.deallocate() }
+            line.append(#"{"time":""#)
+            line.appendTimestamp(.now)
+            line.append(#"","level":"#)
+            line.appendJSONString(event.level.rawValue)
+            line.append(#","logger":"#)
+            line.appendJSONString(label)
+            line.append(#","msg":"#)
+            line.appendJSONString(event.message.description)
+            forEachSortedMetadata(of: event) { key, value in
+                line.append(UInt8(ascii: ","))
+                line.appendJSONString(key)
+                line.append(UInt8(ascii: ":"))
+                switch value {
+                case .string(let text): line.appendJSONString(text)
+                case let other: line.appendJSONString(other.description)
+                }
             }
-        }
-    }
-
-    private func render(_ event: LogEvent, _ metadata: SortedMetadata, _ time: Date, into line: inout LineBytes) {
-        line.append(#"{"time":""#)
-        line.appendTimestamp(time)
-        line.append(#"","level":"#)
-        line.appendJSONString(event.level.rawValue)
-        line.append(#","logger":"#)
-        line.appendJSONString(label)
-        line.append(#","msg":"#)
-        line.appendJSONString(event.message.description)
-        metadata.forEach { key, value in
-            line.append(UInt8(ascii: ","))
-            line.appendJSONString(key)
-            line.append(UInt8(ascii: ":"))
-            switch value {
-            case .string(let text): line.appendJSONString(text)
-            case let other: line.appendJSONString(other.description)
+            if let error = event.error {
+                line.append(#","error":"#)
+                line.appendJSONString(String(describing: error))
             }
+            line.append("}\n")
+            output.write(line.written)
         }
-        if let error = event.error {
-            line.append(#","error":"#)
-            line.appendJSONString(String(describing: error))
-        }
-        line.append("}\n")
     }
 }
 

@@ -20,14 +20,14 @@ extension LogHandler {
         return merged
     }
 
-    /// The same metadata as ``mergedMetadata(of:provided:)``, in key order: for a handler that
-    /// writes it in order, without hashing each key into a merged dictionary. The pairs live only
-    /// as long as the call.
-    package func withSortedMetadata<Result>(of event: LogEvent, _ body: (SortedMetadata) -> Result) -> Result {
+    /// The same metadata as ``mergedMetadata(of:provided:)``, each key once with the value that
+    /// wins, handed to `body` in key order: for a handler that writes it in order, without hashing
+    /// each key into a merged dictionary.
+    package func forEachSortedMetadata(of event: LogEvent, _ body: (String, Logger.MetadataValue) -> Void) {
         let provided = metadataProvider?.get()
         let count = metadata.count + (provided?.count ?? 0) + (event.metadata?.count ?? 0)
         // On the stack for the usual few dozen pairs: no array per line.
-        return withUnsafeTemporaryAllocation(of: MetadataPair.self, capacity: count) { pairs in
+        withUnsafeTemporaryAllocation(of: MetadataPair.self, capacity: count) { pairs in
             var filled = 0
             defer { _ = pairs[..<filled].deinitialize() }
             func add(_ source: Logger.Metadata?) {
@@ -40,7 +40,7 @@ extension LogHandler {
             add(metadata)
             add(provided)
             add(event.metadata)
-            return withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: count) { order in
                 // A stable insertion sort of the pairs' positions: a few dozen at most, and
                 // no pair copied.
                 for next in 0..<count {
@@ -51,23 +51,13 @@ extension LogHandler {
                     }
                     order[slot] = next
                 }
-                return body(SortedMetadata(pairs: UnsafeBufferPointer(pairs), order: UnsafeBufferPointer(order)))
+                for position in 0..<count {
+                    let pair = pairs[order[position]]
+                    // Of equal keys, the last (the winner) is the one written.
+                    if position + 1 < count, pairs[order[position + 1]].key == pair.key { continue }
+                    body(pair.key, pair.value)
+                }
             }
-        }
-    }
-}
-
-/// One line's metadata in key order (``LogHandler/withSortedMetadata(of:_:)``).
-package struct SortedMetadata {
-    fileprivate let pairs: UnsafeBufferPointer<MetadataPair>
-    fileprivate let order: UnsafeBufferPointer<Int>
-
-    /// Each key once, with the value of the source that wins.
-    package func forEach(_ body: (String, Logger.MetadataValue) -> Void) {
-        for position in order.indices {
-            let pair = pairs[order[position]]
-            if position + 1 < order.count, pairs[order[position + 1]].key == pair.key { continue }
-            body(pair.key, pair.value)
         }
     }
 }
