@@ -108,6 +108,14 @@ struct DatabaseEndpoint: Sendable, Equatable {
             configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tls)
         }
         configuration.options.maximumConnections = maxConnections
+        // Every connection is opened at start and kept, and none is pinged: PostgresNIO's pool
+        // otherwise arms an idle-timeout and a keep-alive timer each time a connection goes back
+        // to it, and a leased connection's cancelled timers still fire at their deadlines (30 and
+        // 60 s later: a Dispatch wake-up each, tens of microseconds a request, spent long after
+        // the request and billed to whoever runs then). The database is on loopback or a Unix
+        // socket: no middlebox drops an idle connection, and a server that goes away closes it.
+        configuration.options.minimumConnections = maxConnections
+        configuration.options.keepAliveBehavior = nil
         configuration.options.connectTimeout = .seconds(5)
         if let statementTimeout {
             let milliseconds = String(max(1, Int((statementTimeout / .milliseconds(1)).rounded(.up))))
