@@ -14,6 +14,19 @@ import Testing
         #expect(DatabaseClients.shares(of: 1, among: 3) == [1, 1, 1])
     }
 
+    /// PostgresNIO's pool arms an idle-timeout timer for a connection above its minimum, and a
+    /// keep-alive timer for any, each time one goes back to it; cancelled, they still wake a
+    /// Dispatch thread at their deadlines, long after the request (`scripts/bench-threads`).
+    @Test func everyConnectionIsKeptAndNoneIsPinged() {
+        let endpoint = DatabaseEndpoint(socketPath: "/nonexistent/.s.PGSQL.5432", username: "runway", database: "runway")
+        for connections in [1, 3] {
+            let options = endpoint.clientConfiguration(maxConnections: connections).options
+            #expect(options.maximumConnections == connections)
+            #expect(options.minimumConnections == connections)
+            #expect(options.keepAliveBehavior == nil)
+        }
+    }
+
     @Test func eachLoopGetsItsOwnPoolAndOtherThreadsTheFirst() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let endpoint = DatabaseEndpoint(socketPath: "/nonexistent/.s.PGSQL.5432", username: "runway", database: "runway")
