@@ -156,6 +156,8 @@ let package = Package(
             name: "CostMeterTests",
             dependencies: [
                 .byName(name: "CostMeter"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .byName(name: "Telemetry"),
                 .byName(name: "TelemetryTesting"),
                 .product(name: "Logging", package: "swift-log"),

@@ -94,7 +94,7 @@ package final class MeteringPool: Sendable {
     /// or by a database answer) runs on that event loop, after the handler that resumed it: the
     /// request's code then runs where its I/O is, its writes to a channel of that loop happen at
     /// once, and no thread is woken to take it. Its CPU is metered there, with what the loop did
-    /// since its last metered job (see ``Worker/run(_:)``).
+    /// to resume it (see ``Worker/enqueuedByLoop(_:)`` and ``Worker/run(_:)``).
     ///
     /// A job submitted by one of this pool's own workers (an executor hop, a continuation, a child
     /// task) wakes nobody when it is the only one waiting: that worker takes it as soon as its
@@ -105,6 +105,7 @@ package final class MeteringPool: Sendable {
         let pending = PendingJob(job: job, executor: executor)
         let worker = Worker.current ?? (runsOnEventLoops ? eventLoopWorker() : nil)
         if runsOnEventLoops, let worker, let loop = worker.eventLoop {
+            worker.enqueuedByLoop(executor)
             loop.execute { worker.run(pending) }
             return
         }

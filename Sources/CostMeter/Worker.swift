@@ -24,6 +24,9 @@ final class Worker: @unchecked Sendable {
     // cpuClockPerSwitch: who ran since the last read of the thread clock.
     private var owner: MeteredExecutor?
     private var lastCPU: Int64 = 0
+    /// On an event loop: what the loop did before enqueuing a platform job, owed to the next
+    /// billed job with the platform job's own time (see ``enqueuedByLoop(_:)``).
+    private var carried: Int64 = 0
     // monotonicRescaled: wall slices per executor since the last rescale.
     private var slices: [ObjectIdentifier: (executor: MeteredExecutor, wall: Int64)] = [:]
     private var lastRescaleWall: Int64 = 0
@@ -85,20 +88,21 @@ final class Worker: @unchecked Sendable {
             pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
             executor.credit(CPUClock.thread() - start)
         case .cpuClockPerSwitch where eventLoop != nil:
-            // On an event loop, what the loop did since the last job (waking up, reading a socket,
-            // parsing a request, decoding a database answer) was for the request it is now
-            // resuming: the time from the end of the last billed job to the end of this one goes
-            // to this job's executor. Crediting it to the previous job's instead would bill one
-            // request's I/O to whichever request happened to run before it on that loop. Unbilled
-            // (platform) jobs — a connection task taking the next request off the wire before it
-            // moves to that request's executor — pass their time on to the next billed job.
+            // On an event loop, what the loop did before enqueuing this job (waking up, reading a
+            // socket, parsing a request, decoding a database answer) was credited to its executor
+            // then (``enqueuedByLoop(_:)``); what it did since (other channels' I/O before they
+            // enqueued their jobs was credited to those) and the job itself go to the executor
+            // now. Unbilled (platform) jobs — a connection task taking the next request off the
+            // wire before it moves to that request's executor — pass their time, and the I/O that
+            // enqueued them, on to the next billed job.
             owner = executor
             pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
             owner = nil
             guard executor.billed else { return }
             let now = CPUClock.thread()
-            executor.credit(now - lastCPU)
+            executor.credit(now - lastCPU + carried)
             lastCPU = now
+            carried = 0
         default:
             if executor !== owner {
                 let now = CPUClock.thread()
@@ -121,10 +125,26 @@ final class Worker: @unchecked Sendable {
             break
         default:
             let now = CPUClock.thread()
-            owner?.credit(now - lastCPU)
+            owner?.credit(now - lastCPU + carried)
             lastCPU = now
+            carried = 0
             if !keepOwner { owner = nil }
         }
+    }
+
+    /// On an event loop, a job enqueued by the loop's own work — a read, a database answer, a
+    /// timer — rather than from inside a job: what the loop did since the last clock read
+    /// resumed this executor's task, so it is this executor's. Left for whichever job the loop
+    /// ran next, one request's I/O went to another's whenever both were ready in one wake-up.
+    func enqueuedByLoop(_ executor: MeteredExecutor) {
+        guard mode == .cpuClockPerSwitch, owner == nil else { return }
+        let now = CPUClock.thread()
+        if executor.billed {
+            executor.credit(now - lastCPU)
+        } else {
+            carried += now - lastCPU
+        }
+        lastCPU = now
     }
 
     private func restart() {
