@@ -33,7 +33,7 @@ def thread_cpu(pid):
     return used
 
 
-def load(service, client, spec, seed):
+def load(client, spec, seed):
     """Runs SPEC (`kind:seconds[:rate]`); returns the requests sent."""
     kind, seconds, *rate = spec.split(":")
     if kind == "idle":
@@ -60,10 +60,10 @@ def main():
         for _ in range(200):
             warm.step()
         if args.before:
-            print(f"before: {args.before}, {load(service, client, args.before, 2)} requests", file=sys.stderr)
+            print(f"before: {args.before}, {load(client, args.before, 2)} requests", file=sys.stderr)
         threads, (_, database) = thread_cpu(service.process.pid), service.cpu()
         start = time.monotonic()
-        requests = load(service, client, args.window, 3)
+        requests = load(client, args.window, 3)
         elapsed = time.monotonic() - start
         after, (_, database_after) = thread_cpu(service.process.pid), service.cpu()
     finally:
