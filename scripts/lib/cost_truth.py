@@ -9,7 +9,8 @@ ledger flushed every second), creates tenants on one plan, and runs two workload
    that Runway and its PostgreSQL used in its windows (from /proc: the postmaster is not Runway's
    child), less the idle background rate measured before.
 2. Concurrently, with different mixes at fixed rates: the truth is from runs of each tenant's mix
-   alone at the same rate (other tenants, so the ledger keeps the phases apart).
+   alone at the same rate (other tenants, so the ledger keeps the phases apart), one before and one
+   after the run at once, averaged per request.
 
 Then it reads the ledger (the admin API's CSV export) and prints, per tenant, its share of the
 tenants' CPU in truth and on the ledger, the error in percentage points, and the part of all the
@@ -229,18 +230,24 @@ def main():
         get = measure(service, seconds, (Mix("light", tenants["light-alone"][1], 4), None))
         truth["heavy-alone"] = put + search - 2 * seconds * background
         truth["light-alone"] = get - seconds * background
-        # Workload 2: each mix alone at its rate (the truth), then both at once (the ledger's test).
-        # The same request sequences (seeds) alone and at once. Truth per request alone, times the
-        # requests sent at once: a client that fell behind its rate is not counted against the ledger.
+        # Workload 2: each mix alone at its rate (the truth), both at once (the ledger's test), then
+        # each mix alone again in the reverse order: the truth is the mean of the two alone runs
+        # around the one at once, so the machine's drift over a run's minutes (a mix alone has
+        # moved by half between runs ten minutes apart) falls on both sides of it. The same request
+        # sequences (seeds) alone and at once. Truth per request alone, times the requests sent at
+        # once: a client that fell behind its rate is not counted against the ledger.
         mixes = {name: Mix(name.split("-")[0], tenants[name][1], seed) for name, seed in
                  (("heavy-mix", 5), ("light-mix", 6), ("heavy-both", 5), ("light-both", 6))}
-        for name, rate in (("heavy-mix", args.heavy_rate), ("light-mix", args.light_rate)):
+        alone_runs = (("heavy-mix", args.heavy_rate), ("light-mix", args.light_rate))
+        for name, rate in alone_runs:
             truth[name] = measure(service, seconds, (mixes[name], rate)) - seconds * background
         both = measure(service, seconds, (mixes["heavy-both"], args.heavy_rate), (mixes["light-both"], args.light_rate))
+        for name, rate in reversed(alone_runs):
+            truth[name] += measure(service, seconds, (mixes[name], rate)) - seconds * background
         for name in ("heavy", "light"):
             alone, together = mixes[f"{name}-mix"].count, mixes[f"{name}-both"].count
             truth[f"{name}-both"] = truth[f"{name}-mix"] * together / alone
-            print(f"{name} mix: {alone} requests alone, {together} at once in {seconds:.0f} s", file=sys.stderr)
+            print(f"{name} mix: {alone} requests alone (two runs), {together} at once in {seconds:.0f} s", file=sys.stderr)
         time.sleep(4)  # the ledger closes an interval every second and writes it within one more
         report = service.admin_call("GET", "/admin/v1/cost/export?from=2000-01-01&to=2100-01-01")
     finally:
