@@ -13,6 +13,15 @@ import Testing
 /// Every request is on somebody's bill, whatever its outcome: refusals on the tenant's, requests
 /// naming no tenant on the unauthenticated row, probes and scrapes on the platform's.
 @Suite struct RequestBillingTests {
+    /// The public API as `serve` runs it: every request on the server's metered executor.
+    static func meteredServer(_ app: TestApp) -> some ApplicationProtocol {
+        Application(
+            router: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
+            server: .metered(by: app.services.meter, defaultPayer: .unauthenticated),
+            logger: TestDatabase.logger
+        )
+    }
+
     /// `key` with its last character changed: the same key id, the wrong secret.
     static func wrongSecret(_ key: String) -> String {
         String(key.dropLast()) + (key.hasSuffix("A") ? "B" : "A")
@@ -130,12 +139,7 @@ import Testing
         let app = try await TestApp()
         let (tenant, key) = try await app.makeTenant()
         let meter = app.services.meter
-        let served = Application(
-            router: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
-            server: .metered(by: meter, defaultPayer: .unauthenticated),
-            logger: TestDatabase.logger
-        )
-        try await withLoopbackServer(served) { port in
+        try await withLoopbackServer(Self.meteredServer(app)) { port in
             let listed = try await offCooperativePool {
                 try OversizedBodyTests.exchange(
                     port: port,
@@ -153,5 +157,30 @@ import Testing
         let usage = meter.account(for: tenant.id).usage
         #expect(usage.requests == 1 && usage.appCPUNanoseconds > 0 && usage.databaseCPUNanoseconds > 0)
         #expect(meter.account(for: .unauthenticated).usage.requests == 1)
+    }
+
+    /// Requests in turn on one keep-alive connection, of two tenants and of nobody: each is its own
+    /// payer's, whatever ran for the connection between them.
+    @Test func requestsInTurnOnOneConnectionAreEachBilledToTheirOwnPayer() async throws {
+        let app = try await TestApp()
+        let (first, firstKey) = try await app.makeTenant()
+        let (second, secondKey) = try await app.makeTenant()
+        let meter = app.services.meter
+        let unauthenticated = meter.account(for: .unauthenticated).usage.requests
+        try await withLoopbackServer(Self.meteredServer(app)) { port in
+            let statuses = try await offCooperativePool {
+                let connection = try RawConnection(port: port)
+                return try [firstKey, secondKey, nil, firstKey].map { key in
+                    let authorization = key.map { "Authorization: Bearer \($0)\r\n" } ?? ""
+                    try connection.send("GET /v1/collections HTTP/1.1\r\nHost: 127.0.0.1\r\n\(authorization)\r\n")
+                    return String(try connection.readResponse().prefix(12))
+                }
+            }
+            #expect(statuses == ["HTTP/1.1 200", "HTTP/1.1 200", "HTTP/1.1 401", "HTTP/1.1 200"])
+        }
+        let (firstUsage, secondUsage) = (meter.account(for: first.id).usage, meter.account(for: second.id).usage)
+        #expect(firstUsage.requests == 2 && firstUsage.appCPUNanoseconds > 0 && firstUsage.databaseCPUNanoseconds > 0)
+        #expect(secondUsage.requests == 1 && secondUsage.appCPUNanoseconds > 0 && secondUsage.databaseCPUNanoseconds > 0)
+        #expect(meter.account(for: .unauthenticated).usage.requests - unauthenticated == 1)
     }
 }
