@@ -14,6 +14,8 @@ static double cpuMicroseconds(void) {
     return t.tv_sec * 1e6 + t.tv_nsec / 1e3;
 }
 
+enum { gapCount = 3, bursts = 300, rounds = 3 };
+
 static char memory[4 << 20];
 static volatile unsigned long sink;
 
@@ -24,6 +26,8 @@ static void burst(void) {
     sink = x;
 }
 
+_Static_assert(rounds == 3, "each gap's figure is the median of three rounds");
+
 static double median3(const double *v) {
     double low = v[0] < v[1] ? v[0] : v[1], high = v[0] < v[1] ? v[1] : v[0];
     return v[2] < low ? low : (v[2] > high ? high : v[2]);
@@ -31,11 +35,10 @@ static double median3(const double *v) {
 
 int main(void) {
     // Back to back, and paced as the cost-truth benchmark's light (400/s) and heavy (60/s) mixes.
-    const long gaps[] = {0, 2500, 16667};
-    const int count = sizeof gaps / sizeof gaps[0], bursts = 300, rounds = 3;
-    double perBurst[3][3];
+    const long gaps[gapCount] = {0, 2500, 16667};
+    double perBurst[gapCount][rounds];
     for (int round = 0; round < rounds; round++) {
-        for (int g = 0; g < count; g++) {
+        for (int g = 0; g < gapCount; g++) {
             double total = 0;
             for (int i = 0; i < bursts; i++) {
                 double start = cpuMicroseconds();
@@ -46,7 +49,7 @@ int main(void) {
             perBurst[g][round] = total / bursts;
         }
     }
-    for (int g = 0; g < count; g++) {
+    for (int g = 0; g < gapCount; g++) {
         printf("%6ld µs between bursts: %4.0f µs of CPU per burst (median of %d rounds), %.2f× back to back\n",
                gaps[g], median3(perBurst[g]), rounds, median3(perBurst[g]) / median3(perBurst[0]));
     }

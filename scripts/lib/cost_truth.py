@@ -34,7 +34,7 @@ import threading
 import time
 import urllib.request
 
-from proctree import children, stat_fields
+from proctree import children, cpu_ticks, stat_fields
 
 TICKS = os.sysconf("SC_CLK_TCK")
 WORDS = (
@@ -47,13 +47,13 @@ WORDS = (
 def cpu_seconds(runway_pid, postmaster):
     """CPU used so far by Runway, and by its whole PostgreSQL cluster (live and reaped backends)."""
     fields = stat_fields(runway_pid)
-    app = int(fields[11]) + int(fields[12])
+    app = cpu_ticks(fields)
     fields = stat_fields(postmaster)
     database = sum(int(v) for v in fields[11:15])
     for child in children(postmaster):
         fields = stat_fields(child)
         if fields:
-            database += int(fields[11]) + int(fields[12])
+            database += cpu_ticks(fields)
     return app / TICKS, database / TICKS
 
 

@@ -12,6 +12,11 @@ def stat_fields(pid):
     return text[text.rindex(")") + 2 :].split()
 
 
+def cpu_ticks(fields):
+    """User plus system CPU, in clock ticks, of the process or thread whose stat_fields these are."""
+    return int(fields[11]) + int(fields[12])
+
+
 def children(pid):
     """The pids whose parent is PID (the kernel's list, as Runway's cost meter reads it)."""
     try:

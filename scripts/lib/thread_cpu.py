@@ -15,7 +15,7 @@ import sys
 import time
 
 import cost_truth
-from proctree import stat_fields
+from proctree import cpu_ticks, stat_fields
 
 
 def thread_cpu(pid):
@@ -29,7 +29,7 @@ def thread_cpu(pid):
         except OSError:
             continue
         if fields:
-            used[name] = used.get(name, 0) + (int(fields[11]) + int(fields[12])) / cost_truth.TICKS
+            used[name] = used.get(name, 0) + cpu_ticks(fields) / cost_truth.TICKS
     return used
 
 
