@@ -7,6 +7,10 @@ frame, from the leaf up, of a module this table knows, so retain/release, malloc
 runtime's metadata look-ups count for the code that called them. Prints a Markdown table of the
 shares and, given the CPU per request in microseconds, each part's microseconds.
 
+The Rust reference service's frames (demangled by perf: `tokio::runtime::…`) are given to its
+crates the same way. It is built without frame pointers, so above the leaf its stacks are often
+cut short: malloc, memcpy and libc there count as "with no frame above" more often than Runway's.
+
 Usage: perf script -F comm,ip,sym,dso | python3 scripts/lib/profile_breakdown.py [CPU_US_PER_REQUEST]
 """
 
@@ -32,6 +36,14 @@ PARTS = [
         "SwiftNIO: channels, pipelines, HTTP/1 codec",
     ),
 ]
+# The reference's crates (a demangled Rust path's first segment), by part.
+RUST_PARTS = [
+    (("rust_ref", "serde_json", "serde", "sha2"), "rust-ref: handlers, auth, JSON"),
+    (("tokio_postgres", "postgres_protocol", "postgres_types"), "tokio-postgres: driver and pool"),
+    (("hyper", "httparse", "http", "want"), "hyper: server, HTTP/1 codec"),
+    (("tokio", "mio", "futures_util", "futures_core", "futures_channel", "parking_lot"), "tokio: runtime, I/O driver"),
+]
+RUST_CRATE = re.compile(r"^[<&\s]*(?:mut |dyn |impl )?([a-z_][a-z0-9_]*)::")
 FRAME = re.compile(r"\s*[0-9a-f]+\s+(.*?)\s+\((.*)\)\s*$")
 
 
@@ -61,6 +73,11 @@ def part(comm, stack):
         for prefixes, name in PARTS:
             if symbol.startswith(prefixes):
                 return name
+        crate = RUST_CRATE.match(symbol)
+        if crate:
+            for crates, name in RUST_PARTS:
+                if crate.group(1) in crates:
+                    return name
         if "Foundation" in dso:
             return "Foundation"
         if "swift_Concurrency" in dso:
