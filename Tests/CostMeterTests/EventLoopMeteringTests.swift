@@ -13,44 +13,94 @@ import Testing
     /// loop, the second far costlier to read. The first request runs first, yet each is credited
     /// the reading of its own answer.
     @Test func eachRequestIsCreditedTheLoopsWorkThatResumedIt() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = MeteringPool(threads: 1)
-        defer { pool.shutdown() }
-        let meter = CostMeter(configuration: CostMeterConfiguration(instance: "test"), pool: pool)
-        let burner = Burner()
-        let (cheap, costly) = (UUID(), UUID())
+        let loop = try await WaitingRequests { _, _ in }
         let (cheapRead, costlyRead) = (UUID(), UUID())  // the truth keys of the loop's reads
-        let waiting = Waiting()
+        let (cheapCredit, costlyCredit) = try await loop.answer { burner, resume in
+            burner.burn(cheapRead, iterations: 10_000)
+            resume(.cheap)
+            burner.burn(costlyRead, iterations: 5_000_000)
+            resume(.costly)
+        }
+        #expect(costlyCredit >= loop.burner.truth(costlyRead))
+        #expect(cheapCredit < loop.burner.truth(costlyRead) / 4, "the cheap request was billed the costly read")
+    }
+
+    /// A request's job that hands the loop another job of its own (here by yielding) ends without
+    /// a clock read, its time running on into that job; a job of another request that the loop
+    /// runs between the two is not billed for it.
+    @Test func aJobRunBetweenAnotherRequestsOwnJobsIsNotBilledForThem() async throws {
+        let loop = try await WaitingRequests { request, burner in
+            guard request == .costly else { return burner.burn(request.tenant, iterations: 10_000) }
+            burner.burn(request.tenant, iterations: 5_000_000)
+            await Task.yield()  // behind the cheap request's job, already queued on the loop
+            burner.burn(request.tenant, iterations: 10_000)
+        }
+        // Both resumed in one turn: the costly request's job first, then the cheap one's.
+        let (cheapCredit, costlyCredit) = try await loop.answer { _, resume in
+            resume(.costly)
+            resume(.cheap)
+        }
+        #expect(costlyCredit >= loop.burner.truth(WaitingRequests.Request.costly.tenant))
+        #expect(
+            cheapCredit < loop.burner.truth(WaitingRequests.Request.costly.tenant) / 4,
+            "the cheap request was billed the costly one's job"
+        )
+    }
+}
+
+/// Two requests, a cheap and a costly one, metered on a pool of one thread, each waiting for an
+/// answer that code on a one-thread event loop gives (so their jobs then run on that loop), then
+/// running `work`.
+private struct WaitingRequests {
+    enum Request: CaseIterable {
+        case cheap, costly
+        var tenant: UUID { self == .cheap ? Self.tenants.cheap : Self.tenants.costly }
+        private static let tenants = (cheap: UUID(), costly: UUID())
+    }
+
+    let burner = Burner()
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let pool = MeteringPool(threads: 1)
+    private let continuations = Continuations()
+    private let requests: [Task<Int64, any Error>]
+
+    /// Starts both requests and returns once both wait.
+    init(work: @escaping @Sendable (Request, Burner) async -> Void) async throws {
+        let meter = CostMeter(configuration: CostMeterConfiguration(instance: "test"), pool: pool)
         let (parked, parking) = AsyncStream.makeStream(of: Void.self)
-        let requests = [cheap, costly].map { tenant in
+        let (burner, continuations) = (burner, continuations)
+        requests = Request.allCases.map { request in
             Task {
-                try await meter.run(tenant: tenant) {
+                try await meter.run(tenant: request.tenant) {
                     await withCheckedContinuation { continuation in
-                        waiting.continuations.withLock { $0[tenant] = continuation }
+                        continuations.waiting.withLock { $0[request] = continuation }
                         parking.yield()
                     }
+                    await work(request, burner)
                 }.usage.appCPUNanoseconds
             }
         }
         try await withTimeLimit(defaultTestWait, "both requests wait for their answers") {
             var iterator = parked.makeAsyncIterator()
-            for _ in 0..<2 { _ = await iterator.next() }
+            for _ in Request.allCases { _ = await iterator.next() }
         }
+    }
+
+    /// Runs `answering` in one turn of the event loop, with a function that resumes a request
+    /// there; returns each request's CPU credit (cheap, costly) once both end.
+    func answer(_ answering: @escaping @Sendable (Burner, (Request) -> Void) -> Void) async throws -> (Int64, Int64) {
+        let (burner, continuations) = (burner, continuations)
         try await group.any().submit {
-            burner.burn(cheapRead, iterations: 10_000)
-            waiting.continuations.withLock { $0[cheap] }?.resume()
-            burner.burn(costlyRead, iterations: 5_000_000)
-            waiting.continuations.withLock { $0[costly] }?.resume()
+            answering(burner) { request in continuations.waiting.withLock { $0[request] }?.resume() }
         }.get()
-        let cheapCredit = try await requests[0].value
-        let costlyCredit = try await requests[1].value
-        #expect(costlyCredit >= burner.truth(costlyRead))
-        #expect(cheapCredit < burner.truth(costlyRead) / 4, "the cheap request was billed the costly read")
+        let credits = (try await requests[0].value, try await requests[1].value)
+        pool.shutdown()
         try await group.shutdownGracefully()
+        return credits
     }
 }
 
-/// Continuations of requests waiting for an answer, by tenant.
-private final class Waiting: Sendable {
-    let continuations = Mutex<[UUID: CheckedContinuation<Void, Never>]>([:])
+/// Continuations of requests waiting for an answer.
+private final class Continuations: Sendable {
+    let waiting = Mutex<[WaitingRequests.Request: CheckedContinuation<Void, Never>]>([:])
 }
