@@ -27,12 +27,6 @@ final class Worker: @unchecked Sendable {
     /// On an event loop: what the loop did before enqueuing a platform job, owed to the next
     /// billed job with the platform job's own time (see ``enqueuedByLoop(_:)``).
     private var carried: Int64 = 0
-    /// On an event loop: whether the running job enqueued another job of its own executor (a
-    /// child task's start, a parent resumed by its child, a yield).
-    private var handedOff = false
-    /// On an event loop: the executor whose billed job ended without a clock read because it had
-    /// handed off (see ``run(_:)``); its time runs on until the next read.
-    private var deferred: MeteredExecutor?
     // monotonicRescaled: wall slices per executor since the last rescale.
     private var slices: [ObjectIdentifier: (executor: MeteredExecutor, wall: Int64)] = [:]
     private var lastRescaleWall: Int64 = 0
@@ -101,25 +95,14 @@ final class Worker: @unchecked Sendable {
             // now. Unbilled (platform) jobs — a connection task taking the next request off the
             // wire before it moves to that request's executor — pass their time, and the I/O that
             // enqueued them, on to the next billed job.
-            //
-            // A billed job that handed off to its own executor ends without a clock read: SwiftNIO
-            // runs the tasks enqueued while it runs its queue before it polls for I/O again, so no
-            // other channel's I/O comes between the two jobs. Another job may (one queued before),
-            // and the deferred time is credited when it starts.
-            if let owed = deferred, owed !== executor {
-                credit(owed)
-            }
-            deferred = nil
-            handedOff = false
             owner = executor
             pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
             owner = nil
             guard executor.billed else { return }
-            if handedOff {
-                deferred = executor
-            } else {
-                credit(executor)
-            }
+            let now = CPUClock.thread()
+            executor.credit(now - lastCPU + carried)
+            lastCPU = now
+            carried = 0
         default:
             if executor !== owner {
                 let now = CPUClock.thread()
@@ -154,16 +137,7 @@ final class Worker: @unchecked Sendable {
     /// resumed this executor's task, so it is this executor's. Left for whichever job the loop
     /// ran next, one request's I/O went to another's whenever both were ready in one wake-up.
     func enqueuedByLoop(_ executor: MeteredExecutor) {
-        guard mode == .cpuClockPerSwitch else { return }
-        guard owner == nil else {
-            if owner === executor { handedOff = true }
-            return
-        }
-        if let owed = deferred {
-            // Not expected (a handed-off job runs before the loop's next I/O); kept exact anyway.
-            credit(owed)
-            deferred = nil
-        }
+        guard mode == .cpuClockPerSwitch, owner == nil else { return }
         let now = CPUClock.thread()
         if executor.billed {
             executor.credit(now - lastCPU)
@@ -171,14 +145,6 @@ final class Worker: @unchecked Sendable {
             carried += now - lastCPU
         }
         lastCPU = now
-    }
-
-    /// Credits `executor` what the thread used since the last read, with what was carried.
-    private func credit(_ executor: MeteredExecutor) {
-        let now = CPUClock.thread()
-        executor.credit(now - lastCPU + carried)
-        lastCPU = now
-        carried = 0
     }
 
     private func restart() {

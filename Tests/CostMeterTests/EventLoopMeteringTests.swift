@@ -25,9 +25,10 @@ import Testing
         #expect(cheapCredit < loop.burner.truth(costlyRead) / 4, "the cheap request was billed the costly read")
     }
 
-    /// A request's job that hands the loop another job of its own (here by yielding) ends without
-    /// a clock read, its time running on into that job; a job of another request that the loop
-    /// runs between the two is not billed for it.
+    /// A request's job hands the loop another job of its own (here by yielding), which the loop
+    /// queues behind another request's: the job run between the two is not billed for the first.
+    /// (It was, when a job that handed off to its own executor ended without a clock read and
+    /// nothing credited its time before the other job started.)
     @Test func aJobRunBetweenAnotherRequestsOwnJobsIsNotBilledForThem() async throws {
         let loop = try await WaitingRequests { request, burner in
             guard request == .costly else { return burner.burn(request.tenant, iterations: 10_000) }
