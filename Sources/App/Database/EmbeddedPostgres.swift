@@ -191,13 +191,12 @@ final class EmbeddedPostgres: Sendable {
             guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ConfigurationError(description: "cannot write \(path)")
             }
-            if let user = osUser, let entry = getpwnam(user) { chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid) }
+            if let user = osUser.flatMap(SystemUser.named) { chown(path, user.uid, user.gid) }
         }
     }
 
     private static func currentUserName() -> String {
-        guard let entry = getpwuid(geteuid()) else { return String(geteuid()) }
-        return String(cString: entry.pointee.pw_name)
+        SystemUser.withID(geteuid())?.name ?? String(geteuid())
     }
 
     /// The cluster and socket folders belong to the cluster's user with mode 0700; the data
@@ -209,10 +208,10 @@ final class EmbeddedPostgres: Sendable {
             chmod(path, 0o700)
         }
         if !fm.fileExists(atPath: logFile) { _ = fm.createFile(atPath: logFile, contents: nil) }
-        if let user = osUser, let entry = getpwnam(user) {
+        if let user = osUser.flatMap(SystemUser.named) {
             chmod(dataDirectory, 0o755)
             for path in [clusterDirectory, socketDirectory, logFile] where fm.fileExists(atPath: path) {
-                chown(path, entry.pointee.pw_uid, entry.pointee.pw_gid)
+                chown(path, user.uid, user.gid)
             }
         } else if osUser != nil {
             throw ConfigurationError(
@@ -249,5 +248,35 @@ struct EmbeddedPostgresService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await cluster.release()
+    }
+}
+
+/// A user of the system's password database, looked up with `getpwnam_r` and `getpwuid_r`:
+/// `getpwnam` and `getpwuid` return storage that a look-up on another thread may overwrite between
+/// the call and the read (tests creating clusters in parallel chowned the socket folder to the
+/// wrong user that way, and PostgreSQL could not create its lock file there).
+struct SystemUser: Sendable {
+    let name: String
+    let uid: uid_t
+    let gid: gid_t
+
+    static func named(_ name: String) -> SystemUser? {
+        lookUp { getpwnam_r(name, $0, $1, $2, $3) }
+    }
+
+    static func withID(_ uid: uid_t) -> SystemUser? {
+        lookUp { getpwuid_r(uid, $0, $1, $2, $3) }
+    }
+
+    private static func lookUp(
+        _ call: (UnsafeMutablePointer<passwd>, UnsafeMutablePointer<CChar>, Int, UnsafeMutablePointer<UnsafeMutablePointer<passwd>?>) ->
+            Int32
+    ) -> SystemUser? {
+        var entry = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 16_384) { buffer in
+            guard call(&entry, buffer.baseAddress!, buffer.count, &found) == 0, found != nil else { return nil }
+            return SystemUser(name: String(cString: entry.pw_name), uid: entry.pw_uid, gid: entry.pw_gid)
+        }
     }
 }

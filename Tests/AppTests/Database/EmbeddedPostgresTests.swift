@@ -73,3 +73,29 @@ import Testing
         #expect(status.status == 3, "still running after the last user let go: \(status.output)")
     }
 }
+
+/// The embedded cluster's folders are chowned to the user it runs as, looked up while other
+/// threads may look up other users. With `getpwnam`, whose answer is shared storage, a CI run
+/// started a cluster whose socket folder PostgreSQL could not write to. This checks the
+/// reentrant look-ups' answers on several threads at once; the race itself is too rare to
+/// reproduce here (a C program making 1.6 million `getpwnam`/`getpwuid` calls on 8 threads got 29
+/// wrong answers: `scripts/lib/getpw_race.c`).
+@Suite struct SystemUserTests {
+    @Test(.enabled(if: getpwnam("postgres") != nil)) func lookUpsOnManyThreadsEachGetTheirOwnUser() async {
+        let postgres = SystemUser.named("postgres")
+        let root = SystemUser.withID(0)
+        #expect(postgres?.uid != 0)
+        #expect(root?.name == "root")
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    (0..<2_000).allSatisfy { index in
+                        index.isMultiple(of: 2)
+                            ? SystemUser.named("postgres")?.uid == postgres?.uid : SystemUser.withID(0)?.name == "root"
+                    }
+                }
+            }
+            for await allRight in group { #expect(allRight) }
+        }
+    }
+}
