@@ -41,8 +41,23 @@ package protocol MeterClocks: Sendable {
     func wallNanoseconds() -> Int64
     /// The process's CPU time in nanoseconds.
     func processCPUNanoseconds() -> Int64
-    /// The co-located database cluster's CPU time in nanoseconds; nil when it is not visible.
-    func databaseCPUNanoseconds() -> Int64?
+    /// The co-located database cluster's CPU time so far; nil when it is not visible.
+    func databaseCPU() -> DatabaseCPUReading?
+}
+
+/// A co-located database cluster's CPU so far, in nanoseconds: all of it, and what its background
+/// processes used, by ledger item (``DatabaseClusterCPU/reading()``).
+package struct DatabaseCPUReading: Sendable, Equatable {
+    package var total: Int64
+    package var background: [LedgerItem: Int64] = [:]
+
+    package init(total: Int64, background: [LedgerItem: Int64] = [:]) {
+        self.total = total
+        self.background = background
+    }
+
+    /// The total less the background processes': the part requests can have caused.
+    var requestSide: Int64 { total - background.values.reduce(0, +) }
 }
 
 /// The real clocks.
@@ -53,27 +68,30 @@ package struct SystemMeterClocks: MeterClocks {
 
     package func wallNanoseconds() -> Int64 { CPUClock.wall() }
     package func processCPUNanoseconds() -> Int64 { CPUClock.process() }
-    package func databaseCPUNanoseconds() -> Int64? { database?.nanoseconds() }
+    package func databaseCPU() -> DatabaseCPUReading? { database?.reading() }
 }
 
 /// Wall time and CPU that move only when told: for tests and simulations of the ledger.
 package final class ManualMeterClocks: MeterClocks {
-    private let state: Mutex<(wall: Int64, cpu: Int64, database: Int64?)>
+    private let state: Mutex<(wall: Int64, cpu: Int64, database: DatabaseCPUReading?)>
 
     /// - Parameter database: the database cluster's CPU at the start; nil for one not visible.
-    package init(wall: Int64, database: Int64? = nil) { state = Mutex((wall, 0, database)) }
+    package init(wall: Int64, database: Int64? = nil) { state = Mutex((wall, 0, database.map { DatabaseCPUReading(total: $0) })) }
 
     package func wallNanoseconds() -> Int64 { state.withLock { $0.wall } }
     package func processCPUNanoseconds() -> Int64 { state.withLock { $0.cpu } }
-    package func databaseCPUNanoseconds() -> Int64? { state.withLock { $0.database } }
+    package func databaseCPU() -> DatabaseCPUReading? { state.withLock { $0.database } }
 
-    /// Moves the wall clock by `wall` (negative: a step back) and adds `processCPU`, and
-    /// `databaseCPU` when the database is visible.
-    package func advance(wall: Int64, processCPU: Int64 = 0, databaseCPU: Int64 = 0) {
+    /// Moves the wall clock by `wall` (negative: a step back) and adds `processCPU`, and when the
+    /// database is visible `databaseCPU` and, within it, what its background processes used.
+    package func advance(wall: Int64, processCPU: Int64 = 0, databaseCPU: Int64 = 0, databaseBackground: [LedgerItem: Int64] = [:]) {
         state.withLock {
             $0.wall += wall
             $0.cpu += processCPU
-            if let database = $0.database { $0.database = database + databaseCPU }
+            guard var database = $0.database else { return }
+            database.total += databaseCPU
+            for (item, nanoseconds) in databaseBackground { database.background[item, default: 0] += nanoseconds }
+            $0.database = database
         }
     }
 }

@@ -12,7 +12,8 @@ import Synchronization
 /// So every tick (a second in `serve`) this takes what the process and the database cluster
 /// used since the last tick, less what was measured on requests, less the *background rate*, and
 /// shares the rest among the payers whose requests ended in the tick, by request count. The
-/// background rate (timers, flushes, the exporters' own batches, autovacuum and checkpoints) is
+/// database cluster's background processes are left out (they are overhead items of their own).
+/// The background rate (timers, flushes, the exporters' own batches, the database's idle work) is
 /// learned from ticks in which no request ended, after one that had none either (so the tail of
 /// a burst — its usage flush, its log batch — is not taken for background); until the first
 /// such pair it is zero, so nothing a request causes is ever left unbilled for want of a figure.
@@ -52,7 +53,7 @@ package final class CostAttribution: Sendable {
         self.meter = meter
         self.clocks = clocks
         self.state = Mutex(
-            State(wall: clocks.wallNanoseconds(), process: clocks.processCPUNanoseconds(), database: clocks.databaseCPUNanoseconds())
+            State(wall: clocks.wallNanoseconds(), process: clocks.processCPUNanoseconds(), database: clocks.databaseCPU()?.requestSide)
         )
     }
 
@@ -67,7 +68,9 @@ package final class CostAttribution: Sendable {
         let accounts = meter.allAccounts()
         let wall = clocks.wallNanoseconds()
         let process = clocks.processCPUNanoseconds()
-        let database = clocks.databaseCPUNanoseconds()
+        // The cluster's background processes (autovacuum, checkpoints, the WAL writer) are
+        // overhead items of their own, never shared among requests.
+        let database = clocks.databaseCPU()?.requestSide
         return state.withLock { state -> Tick in
             let elapsed = wall - state.wall
             guard elapsed > 0 else { return Tick() }

@@ -13,9 +13,15 @@ import Synchronization
 ///
 /// The cost meter compares it with the backend CPU it measured on tenant transactions: the rest
 /// is work no transaction of a request did — key look-ups, usage and ledger writes (shared among
-/// the requests that caused them) or autovacuum and checkpoints (background overhead).
+/// the requests that caused them) or the cluster's own background processes (overhead, by
+/// ledger item: autovacuum, checkpoints, the WAL writer), told apart by their process titles.
 package final class DatabaseClusterCPU: Sendable {
     private let state = Mutex<(postmaster: Int32, procRoot: String)?>(nil)
+    /// The background processes seen at the last reading (their item and CPU then), and what each
+    /// item's processes used since the first reading.
+    private let background = Mutex<(processes: [Int32: (item: LedgerItem, cpu: Int64)], totals: [LedgerItem: Int64], primed: Bool)>(
+        ([:], [:], false)
+    )
 
     package init() {}
 
@@ -27,18 +33,55 @@ package final class DatabaseClusterCPU: Sendable {
     /// Whether a cluster is attached.
     package var isAttached: Bool { state.withLock { $0 != nil } }
 
-    /// The cluster's CPU so far in nanoseconds, or nil when none is attached or it cannot be read.
-    package func nanoseconds() -> Int64? {
+    /// The cluster's CPU so far, and its background processes' part by item; nil when no cluster
+    /// is attached or it cannot be read.
+    ///
+    /// A background process's CPU counts from the first reading, or from its start when it starts
+    /// later (an autovacuum worker); what one used between the last reading and its exit stays in
+    /// the total only (the postmaster's reaped children), as generic background.
+    package func reading() -> DatabaseCPUReading? {
         guard let (postmaster, procRoot) = state.withLock({ $0 }) else { return nil }
         guard let own = BackendCPU.read(pid: postmaster, procRoot: procRoot),
             let stat = BackendCPU.readSmallFile("\(procRoot)/\(postmaster)/stat"),
             let reaped = Self.reapedChildrenNanoseconds(stat: stat)
         else { return nil }
         var total = own + reaped
+        var processes: [Int32: (item: LedgerItem, cpu: Int64)] = [:]
         for child in Self.children(of: postmaster, procRoot: procRoot) {
-            total += BackendCPU.read(pid: child, procRoot: procRoot) ?? 0
+            let cpu = BackendCPU.read(pid: child, procRoot: procRoot) ?? 0
+            total += cpu
+            if let item = Self.backgroundItem(pid: child, procRoot: procRoot) { processes[child] = (item, cpu) }
         }
-        return total
+        let totals = background.withLock { state in
+            if state.primed {
+                for (pid, now) in processes {
+                    let before = state.processes[pid].flatMap { $0.item == now.item ? $0.cpu : nil } ?? 0
+                    state.totals[now.item, default: 0] += max(0, now.cpu - before)
+                }
+            }
+            state.processes = processes
+            state.primed = true
+            return state.totals
+        }
+        return DatabaseCPUReading(total: total, background: totals)
+    }
+
+    /// The ledger item of a cluster's background process, from its title (`postgres: checkpointer`,
+    /// `postgres: autovacuum worker`…, after a `cluster_name:` when one is set); nil for a backend
+    /// (`postgres: user database [local] idle`) or a process with no item of its own.
+    static func backgroundItem(pid: Int32, procRoot: String) -> LedgerItem? {
+        guard let cmdline = BackendCPU.readSmallFile("\(procRoot)/\(pid)/cmdline"),
+            let title = cmdline.split(separator: "\0", omittingEmptySubsequences: false).first,
+            title.hasPrefix("postgres: ")
+        else { return nil }
+        var rest = title.dropFirst("postgres: ".count)
+        if let named = rest.firstRange(of: ": ") { rest = rest[named.upperBound...] }
+        // A backend's title names its client: "[local]" or "address(port)".
+        guard !rest.contains("[local]"), !rest.contains("(") else { return nil }
+        if rest.hasPrefix("autovacuum launcher") || rest.hasPrefix("autovacuum worker") { return .autovacuum }
+        if rest.hasPrefix("checkpointer") || rest.hasPrefix("background writer") { return .checkpoints }
+        if rest.hasPrefix("walwriter") { return .walWriter }
+        return nil
     }
 
     /// The parent of `pid` (field 4 of `/proc/<pid>/stat`): a backend's parent is the postmaster.

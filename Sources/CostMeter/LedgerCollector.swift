@@ -14,7 +14,7 @@ package final class LedgerCollector: Sendable {
     private struct State {
         var lastWall: Int64
         var lastProcessCPU: Int64
-        var lastDatabaseCPU: Int64?
+        var lastDatabaseCPU: DatabaseCPUReading?
         var lastUsage: [Payer: Usage] = [:]
         /// Payers' CPU credited ahead of the clocks' reading (a long job settled late), taken
         /// from the next interval's background overhead.
@@ -40,7 +40,7 @@ package final class LedgerCollector: Sendable {
             State(
                 lastWall: clocks.wallNanoseconds(),
                 lastProcessCPU: clocks.processCPUNanoseconds(),
-                lastDatabaseCPU: clocks.databaseCPUNanoseconds()
+                lastDatabaseCPU: clocks.databaseCPU()
             )
         )
     }
@@ -66,7 +66,7 @@ package final class LedgerCollector: Sendable {
         attribution?.tick()
         let wall = clocks.wallNanoseconds()
         let processCPU = clocks.processCPUNanoseconds()
-        let databaseCPU = clocks.databaseCPUNanoseconds()
+        let databaseCPU = clocks.databaseCPU()
         let usage = Dictionary(uniqueKeysWithValues: meter.allAccounts().map { ($0.payer, $0.usage) })
         let databaseMetered = meter.databaseMetering.enabled
         let rows = state.withLock { state -> [LedgerRow] in
@@ -81,7 +81,14 @@ package final class LedgerCollector: Sendable {
             }
             parts.sort { $0.0 < $1.0 }
             var background = Usage(appCPUNanoseconds: processCPU - state.lastProcessCPU)
-            if let databaseCPU, let last = state.lastDatabaseCPU { background.databaseCPUNanoseconds = databaseCPU - last }
+            if let databaseCPU, let last = state.lastDatabaseCPU {
+                background.databaseCPUNanoseconds = databaseCPU.requestSide - last.requestSide
+                // The cluster's background processes, each item its own overhead row.
+                for (item, total) in databaseCPU.background.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    let used = total - (last.background[item] ?? 0)
+                    if used > 0 { parts.append((LedgerPart(kind: .overhead, item: item), Usage(databaseCPUNanoseconds: used))) }
+                }
+            }
             background = background - credited - state.overheadDeficit
             state.overheadDeficit = Usage(
                 appCPUNanoseconds: max(0, -background.appCPUNanoseconds),

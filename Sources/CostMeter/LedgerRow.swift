@@ -36,10 +36,17 @@ package struct LedgerItem: Hashable, Sendable, Codable, CustomStringConvertible 
     package static let none = LedgerItem(rawValue: "")
     /// The platform's own requests: health probes, Prometheus scrapes and the admin API.
     package static let admin = LedgerItem(rawValue: "admin")
-    /// Work no request caused: in the app (`app_cpu_ns`) timers, flushes and the telemetry
-    /// exporters' own batches; in the database (`db_cpu_ns`) autovacuum, checkpoints and the
-    /// WAL writer.
+    /// Work no request caused, and no finer item names: in the app (`app_cpu_ns`) timers,
+    /// flushes and the telemetry exporters' own batches; in the database (`db_cpu_ns`) the
+    /// service's own statements (ledger and usage writes), the postmaster, and background
+    /// processes that have exited.
     package static let background = LedgerItem(rawValue: "background")
+    /// The database's autovacuum launcher and workers.
+    package static let autovacuum = LedgerItem(rawValue: "autovacuum")
+    /// The database's checkpointer and background writer, writing dirty pages out.
+    package static let checkpoints = LedgerItem(rawValue: "checkpoints")
+    /// The database's WAL writer.
+    package static let walWriter = LedgerItem(rawValue: "wal_writer")
 }
 
 /// One bucket of the cost ledger: what one tenant (or the unauthenticated requests, an overhead

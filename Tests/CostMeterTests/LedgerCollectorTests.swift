@@ -80,6 +80,31 @@ import Testing
         #expect(rows.map(\.costMicros) == [30, 20, 151])
     }
 
+    /// The database cluster's background processes are overhead rows of their own, by item, next
+    /// to the generic background; requests are never shared their CPU; the interval still closes.
+    @Test func theDatabasesBackgroundProcessesAreOverheadItemsOfTheirOwn() throws {
+        let clocks = ManualMeterClocks(wall: Self.hourStart, database: 0)
+        let meter = CostMeter(configuration: CostMeterConfiguration(instance: "i-1"))
+        let collector = LedgerCollector(meter: meter, clocks: clocks, sharesUnmeasuredCPU: true)
+        let tenant = UUID()
+        credit(meter, tenant, app: 2 * Self.second, db: 1 * Self.second, requests: 10)
+        // The cluster used 5 s: 1 s on the tenant's statements, 3 s in its background processes,
+        // 1 s in its backends outside them (shared among the requests that ended).
+        clocks.advance(
+            wall: 10 * Self.second,
+            processCPU: 2 * Self.second,
+            databaseCPU: 5 * Self.second,
+            databaseBackground: [.checkpoints: 2 * Self.second, .autovacuum: Self.second]
+        )
+        let rows = collector.collect()
+        let tenantRow = try #require(rows.first { $0.kind == .tenant })
+        #expect(tenantRow.databaseCPUNanoseconds == 2 * Self.second, "its statements and the 1 s it caused, not the background processes'")
+        let overhead = Dictionary(uniqueKeysWithValues: rows.filter { $0.kind == .overhead }.map { ($0.item, $0.databaseCPUNanoseconds) })
+        #expect(overhead == [.autovacuum: Self.second, .checkpoints: 2 * Self.second, .background: 0])
+        #expect(rows.reduce(0) { $0 + $1.costMicros } == 201)
+        #expect(rows.filter { $0.kind != .idle }.reduce(0) { $0 + $1.cpuNanoseconds } == 7 * Self.second)
+    }
+
     @Test func aQuietIntervalIsAllIdleWithoutDividingByZero() {
         let (collector, clocks) = collector()
         clocks.advance(wall: 10 * Self.second)

@@ -92,7 +92,13 @@ import Testing
         meter.account(for: tenant).add(Usage(appCPUNanoseconds: 3_000_000, requests: 3))
         meter.account(for: .unauthenticated).add(Usage(appCPUNanoseconds: 1_000_000, requests: 1))
         meter.account(for: .admin).add(Usage(appCPUNanoseconds: 500_000, requests: 1))
-        clocks.advance(wall: 10 * CostLedgerTests.second, processCPU: 9_500_000, databaseCPU: 7_000_000)
+        // 1 ms of the database's 8 ms was its checkpointer's: an overhead item of its own.
+        clocks.advance(
+            wall: 10 * CostLedgerTests.second,
+            processCPU: 9_500_000,
+            databaseCPU: 8_000_000,
+            databaseBackground: [.checkpoints: 1_000_000]
+        )
         let rows = collector.collect()
         try await CostLedgerTests.store().write(rows)
         try await CostLedgerTests.store().write(rows)  // a replay is stored once
@@ -103,8 +109,9 @@ import Testing
             logger: TestDatabase.logger
         )
         let lines = report.lines.filter { $0.kind != "tenant" || $0.tenantID == tenant }
-        #expect(lines.map(\.kind) == ["tenant", "unauthenticated", "overhead", "overhead", "idle"])
-        #expect(lines.map(\.item) == [nil, nil, "admin", "background", nil])
+        #expect(lines.map(\.kind) == ["tenant", "unauthenticated", "overhead", "overhead", "overhead", "idle"])
+        #expect(lines.map(\.item) == [nil, nil, "admin", "background", "checkpoints", nil])
+        #expect(lines[4].databaseCPUNanoseconds == 1_000_000)
         // No idle tick was seen, so no background rate is known: all unmeasured CPU (5 ms of app,
         // 7 ms of database) was shared among the 5 requests by count.
         #expect(lines[0].appCPUNanoseconds == 6_000_000 && lines[0].databaseCPUNanoseconds == 4_200_000)
