@@ -10,12 +10,15 @@ package enum Payer: Hashable, Sendable, CustomStringConvertible {
     case unauthenticated
     /// The platform's own requests: health probes, Prometheus scrapes and the admin API.
     case admin
+    /// The telemetry exporters' own work: encoding and pushing batches of logs and spans.
+    case telemetry
 
     package var description: String {
         switch self {
         case .tenant(let id): "tenant \(id)"
         case .unauthenticated: "unauthenticated"
         case .admin: "admin"
+        case .telemetry: "telemetry"
         }
     }
 }

@@ -13,7 +13,7 @@ import Synchronization
 /// used since the last tick, less what was measured on requests, less the *background rate*, and
 /// shares the rest among the payers whose requests ended in the tick, by request count. The
 /// database cluster's background processes are left out (they are overhead items of their own).
-/// The background rate (timers, flushes, the exporters' own batches, the database's idle work) is
+/// The background rate (timers, flushes, the stdout log writer, the database's idle work) is
 /// learned from ticks in which no request ended, after one that had none either (so the tail of
 /// a burst — its usage flush, its log batch — is not taken for background); until the first
 /// such pair it is zero, so nothing a request causes is ever left unbilled for want of a figure.

@@ -15,6 +15,7 @@ package final class CostMeter: Sendable {
     // Every request without a tenant ends on one of these: kept at hand, not looked up.
     private let unauthenticated = CostAccount(payer: .unauthenticated)
     private let admin = CostAccount(payer: .admin)
+    private let telemetry = CostAccount(payer: .telemetry)
     /// The co-located database cluster's CPU, once the database layer has found it.
     package let databaseCluster = DatabaseClusterCPU()
     private let database = Mutex(DatabaseMetering.unknown)
@@ -34,6 +35,7 @@ package final class CostMeter: Sendable {
         switch payer {
         case .unauthenticated: return unauthenticated
         case .admin: return admin
+        case .telemetry: return telemetry
         case .tenant:
             return accounts.withLock { accounts in
                 if let account = accounts[payer] { return account }
@@ -47,6 +49,12 @@ package final class CostMeter: Sendable {
     /// A new executor for one request of `tenant`.
     package func executor(for tenant: UUID) -> MeteredExecutor {
         MeteredExecutor(account: account(for: tenant), pool: pool)
+    }
+
+    /// An executor for `payer`'s work that is not a request (the exporters' tasks): every job's
+    /// CPU goes to the payer's account as it is credited, and no request is counted.
+    package func standingExecutor(for payer: Payer) -> MeteredExecutor {
+        MeteredExecutor(account: account(for: payer), pool: pool, standing: true)
     }
 
     /// A new executor for one request whose payer is not known yet: name it with
@@ -126,7 +134,7 @@ package final class CostMeter: Sendable {
     }
 
     /// Every payer's account: the tenants' and the others'.
-    func allAccounts() -> [CostAccount] { accounts.withLock { Array($0.values) } + [unauthenticated, admin] }
+    func allAccounts() -> [CostAccount] { accounts.withLock { Array($0.values) } + [unauthenticated, admin, telemetry] }
 
     /// Totals priced into the ledger so far, by kind (for metrics: no per-tenant series).
     package var snapshot: CostTotals { totals.withLock { $0 } }

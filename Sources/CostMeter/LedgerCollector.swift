@@ -131,6 +131,7 @@ package final class LedgerCollector: Sendable {
             case .tenant(let id): self.init(kind: .tenant, tenant: id)
             case .unauthenticated: self.init(kind: .unauthenticated)
             case .admin: self.init(kind: .overhead, item: .admin)
+            case .telemetry: self.init(kind: .overhead, item: .telemetry)
             }
         }
 

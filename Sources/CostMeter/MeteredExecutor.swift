@@ -26,10 +26,13 @@ package final class MeteredExecutor: TaskExecutor, Sendable {
     private let pendingDatabase = Atomic<Int64>(0)
     private let finished = Atomic<Bool>(false)
 
-    init(account: CostAccount?, pool: MeteringPool, billed: Bool = true) {
+    /// - Parameter standing: an executor for work that is not a request: credits go to
+    ///   `account` at once, as after ``finish(defaultPayer:)``, with no request counted.
+    init(account: CostAccount?, pool: MeteringPool, billed: Bool = true, standing: Bool = false) {
         self.payer = Mutex(account)
         self.pool = pool
         self.billed = billed
+        finished.store(standing, ordering: .relaxed)
     }
 
     /// Whose the request is, once known.

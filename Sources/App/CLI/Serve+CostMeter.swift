@@ -1,6 +1,7 @@
 import CostMeter
 import Foundation
 import Logging
+import ServiceLifecycle
 import TelemetryBootstrap
 
 /// The cost meter `serve` runs with: this instance's name, type and prices from the configuration.
@@ -18,4 +19,22 @@ func makeCostLedgerService(services: RunwayServices, logger: Logger) -> CostLedg
         clock: ContinuousClock(),
         logger: logger
     )
+}
+
+/// Runs `base` on `meter`'s standing executor for `payer` (when the meter meters at all), so what
+/// its tasks use is that overhead item's on the ledger rather than shared among the requests being
+/// served: the telemetry exporters' batches.
+struct MeteredService: Service {
+    let base: any Service
+    let executor: MeteredExecutor?
+
+    init(_ base: any Service, as payer: Payer, meter: CostMeter) {
+        self.base = base
+        executor = meter.configuration.metersRequests ? meter.standingExecutor(for: payer) : nil
+    }
+
+    func run() async throws {
+        guard let executor else { return try await base.run() }
+        try await withTaskExecutorPreference(executor) { try await base.run() }
+    }
 }

@@ -97,7 +97,8 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     // then the usage flusher, the cost ledger (its last interval closed and written), the pool,
     // the instance lease, the embedded cluster, and last the log pipeline, which flushes what the
     // others logged; all of it within stop.total.
-    var serviceList: [any Service] = telemetry.map { [$0] } ?? []
+    // The exporters' batches are the `telemetry` overhead item, not the requests'.
+    var serviceList: [any Service] = telemetry.map { [MeteredService($0, as: .telemetry, meter: services.meter)] } ?? []
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
         lease,
