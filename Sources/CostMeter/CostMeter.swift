@@ -104,6 +104,13 @@ package final class CostMeter: Sendable {
         Task(executorPreference: MeteredExecutor.current, priority: priority, operation: operation)
     }
 
+    /// Credits `nanoseconds` of database backend CPU to the current request, whoever it is billed
+    /// to (or will be: a key look-up runs before the request knows its payer). Nothing outside a
+    /// request.
+    package func creditDatabaseToCurrentRequest(nanoseconds: Int64) {
+        MeteredExecutor.current?.creditDatabase(nanoseconds)
+    }
+
     /// Credits `nanoseconds` of database backend CPU to `tenant`, and to the current request if
     /// it is that tenant's.
     package func creditDatabase(tenant: UUID, nanoseconds: Int64) {

@@ -4,9 +4,11 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// Credits each tenant transaction's PostgreSQL backend CPU to its tenant: the backend's pid
-/// comes from `pg_backend_pid()` once per connection, its CPU from `/proc/<pid>/schedstat` (kept
-/// open per connection) at the start and end of the transaction.
+/// Credits each tenant transaction's PostgreSQL backend CPU to its tenant, and the backend CPU of
+/// a request's other statements (a key look-up on a cache miss, the admin API's) to that request,
+/// whoever it is billed to: the backend's pid comes from `pg_backend_pid()` once per connection,
+/// its CPU from `/proc/<pid>/schedstat` (kept open per connection) at the start and end of the
+/// work.
 ///
 /// The first connection decides whether the backends are visible here; if not (a remote
 /// database, or another PID namespace), this part of the meter is off, logged once, and flagged
@@ -45,13 +47,32 @@ final class DatabaseCPUMeter: TenantWorkObserver {
         logger: Logger,
         _ body: () async throws -> Result
     ) async throws -> Result {
+        try await measure(connection: connection, logger: logger, body) { meter.creditDatabase(tenant: tenant, nanoseconds: $0) }
+    }
+
+    /// Outside a request (the background services' statements) `body` runs unobserved: what no
+    /// request caused is not measured here.
+    func observeForCurrentRequest<Result: Sendable>(
+        connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard MeteredExecutor.current != nil else { return try await body() }
+        return try await measure(connection: connection, logger: logger, body) { meter.creditDatabaseToCurrentRequest(nanoseconds: $0) }
+    }
+
+    /// Runs `body` and gives `credit` the backend CPU it took, when it can be read.
+    private func measure<Result: Sendable>(
+        connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> Result,
+        credit: (Int64) -> Void
+    ) async throws -> Result {
         guard meter.configuration.metersRequests, let reader = await reader(for: connection, logger: logger),
             let before = reader.read()
         else { return try await body() }
         defer {
-            if let after = reader.read() {
-                meter.creditDatabase(tenant: tenant, nanoseconds: after - before)
-            }
+            if let after = reader.read() { credit(after - before) }
         }
         return try await body()
     }

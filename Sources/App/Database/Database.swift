@@ -154,7 +154,8 @@ struct Database: Sendable {
         return try await observer.observe(tenant: tenant, connection: connection, logger: logger, body)
     }
 
-    /// Runs `body` in a transaction on the platform tables (plans, tenants, keys).
+    /// Runs `body` in a transaction on the platform tables (plans, tenants, keys). Inside a
+    /// request, its backend CPU is the request's.
     func withTransaction<Result: Sendable>(
         _ operation: DatabaseOperation,
         logger: Logger,
@@ -162,15 +163,32 @@ struct Database: Sendable {
     ) async throws -> Result {
         try await traced(operation) {
             try await withConnection { connection in
-                try await Self.transaction(on: connection, logger: logger, body)
+                try await observingForCurrentRequest(on: connection, logger: logger) {
+                    try await Self.transaction(on: connection, logger: logger, body)
+                }
             }
         }
     }
 
-    /// Runs one statement (outside a transaction) within ``timeout`` and returns its rows.
+    /// Runs one statement (outside a transaction) within ``timeout`` and returns its rows. Inside
+    /// a request, its backend CPU is the request's (a key look-up on a cache miss).
     @discardableResult
     func query(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
-        try await withConnection { try await $0.query(query, logger: logger).collect() }
+        try await withConnection { connection in
+            try await observingForCurrentRequest(on: connection, logger: logger) {
+                try await connection.query(query, logger: logger).collect()
+            }
+        }
+    }
+
+    /// Runs `body`, work on `connection` for no tenant's transaction, under the ``observer``.
+    private func observingForCurrentRequest<Result: Sendable>(
+        on connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> Result
+    ) async throws -> Result {
+        guard let observer else { return try await body() }
+        return try await observer.observeForCurrentRequest(connection: connection, logger: logger, body)
     }
 
     /// Runs `body` (queries outside a transaction, and reading their rows) in a span for
@@ -234,6 +252,14 @@ protocol TenantWorkObserver: Sendable {
     /// Runs `body`, the work of `tenant` on `connection`, and observes it.
     func observe<Result: Sendable>(
         tenant: UUID,
+        connection: PostgresConnection,
+        logger: Logger,
+        _ body: () async throws -> Result
+    ) async throws -> Result
+
+    /// Runs `body`, work on `connection` outside any tenant's transaction (a key look-up, the
+    /// admin API's statements), and observes it for the request running it, if any.
+    func observeForCurrentRequest<Result: Sendable>(
         connection: PostgresConnection,
         logger: Logger,
         _ body: () async throws -> Result

@@ -58,6 +58,22 @@ import Testing
         #expect(app.services.meter.account(for: .unauthenticated).usage.requests == 0)
     }
 
+    /// A key look-up in the database (a cache miss) is measured on the request that caused it,
+    /// before anyone knows whose it is: an unknown key id's on the unauthenticated row, a wrong
+    /// secret's on the tenant its key id names. Neither reaches a tenant transaction.
+    @Test func aKeyLookUpsDatabaseCPUIsTheRequestsThatMissedTheCache() async throws {
+        let app = try await TestApp()
+        let (tenant, key) = try await app.makeTenant()
+        try await app.withPublicClient { client in
+            try await #expect(client.send(.get, "/v1/collections", key: APIKey.generate().value).status == .unauthorized)
+            try await #expect(client.send(.get, "/v1/collections", key: Self.wrongSecret(key)).status == .unauthorized)
+        }
+        let meter = app.services.meter
+        #expect(meter.account(for: .unauthenticated).usage.databaseCPUNanoseconds > 0)
+        let billed = meter.account(for: tenant.id).usage
+        #expect(billed.requests == 1 && billed.databaseCPUNanoseconds > 0)
+    }
+
     @Test func requestsNamingNoTenantLandInTheUnauthenticatedRow() async throws {
         let app = try await TestApp()
         try await app.withPublicClient { client in
