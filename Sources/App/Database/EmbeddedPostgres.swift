@@ -253,8 +253,9 @@ struct EmbeddedPostgresService: Service {
 
 /// A user of the system's password database, looked up with `getpwnam_r` and `getpwuid_r`:
 /// `getpwnam` and `getpwuid` return storage that a look-up on another thread may overwrite between
-/// the call and the read (tests creating clusters in parallel chowned the socket folder to the
-/// wrong user that way, and PostgreSQL could not create its lock file there).
+/// the call and the read (`scripts/lib/getpw_race.c` shows it here). The likely cause of a CI run
+/// in which PostgreSQL could not create its lock file in a socket folder chowned while other tests
+/// looked up other users.
 struct SystemUser: Sendable {
     let name: String
     let uid: uid_t
