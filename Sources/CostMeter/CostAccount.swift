@@ -12,6 +12,8 @@ package enum Payer: Hashable, Sendable, CustomStringConvertible {
     case admin
     /// The telemetry exporters' own work: encoding and pushing batches of logs and spans.
     case telemetry
+    /// The service's own flushes: the usage counters' and the cost ledger's (with its sharing).
+    case flushes
 
     package var description: String {
         switch self {
@@ -19,6 +21,7 @@ package enum Payer: Hashable, Sendable, CustomStringConvertible {
         case .unauthenticated: "unauthenticated"
         case .admin: "admin"
         case .telemetry: "telemetry"
+        case .flushes: "flushes"
         }
     }
 }

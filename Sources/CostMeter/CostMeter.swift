@@ -16,6 +16,7 @@ package final class CostMeter: Sendable {
     private let unauthenticated = CostAccount(payer: .unauthenticated)
     private let admin = CostAccount(payer: .admin)
     private let telemetry = CostAccount(payer: .telemetry)
+    private let flushes = CostAccount(payer: .flushes)
     /// The co-located database cluster's CPU, once the database layer has found it.
     package let databaseCluster = DatabaseClusterCPU()
     private let database = Mutex(DatabaseMetering.unknown)
@@ -36,6 +37,7 @@ package final class CostMeter: Sendable {
         case .unauthenticated: return unauthenticated
         case .admin: return admin
         case .telemetry: return telemetry
+        case .flushes: return flushes
         case .tenant:
             return accounts.withLock { accounts in
                 if let account = accounts[payer] { return account }
@@ -141,7 +143,7 @@ package final class CostMeter: Sendable {
     }
 
     /// Every payer's account: the tenants' and the others'.
-    func allAccounts() -> [CostAccount] { accounts.withLock { Array($0.values) } + [unauthenticated, admin, telemetry] }
+    func allAccounts() -> [CostAccount] { accounts.withLock { Array($0.values) } + [unauthenticated, admin, telemetry, flushes] }
 
     /// Totals priced into the ledger so far, by kind (for metrics: no per-tenant series).
     package var snapshot: CostTotals { totals.withLock { $0 } }

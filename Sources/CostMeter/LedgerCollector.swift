@@ -132,6 +132,7 @@ package final class LedgerCollector: Sendable {
             case .unauthenticated: self.init(kind: .unauthenticated)
             case .admin: self.init(kind: .overhead, item: .admin)
             case .telemetry: self.init(kind: .overhead, item: .telemetry)
+            case .flushes: self.init(kind: .overhead, item: .flushes)
             }
         }
 

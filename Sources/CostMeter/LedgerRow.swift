@@ -36,14 +36,16 @@ package struct LedgerItem: Hashable, Sendable, Codable, CustomStringConvertible 
     package static let none = LedgerItem(rawValue: "")
     /// The platform's own requests: health probes, Prometheus scrapes and the admin API.
     package static let admin = LedgerItem(rawValue: "admin")
-    /// Work no request caused, and no finer item names: in the app (`app_cpu_ns`) timers,
-    /// flushes and the stdout log writer; in the database (`db_cpu_ns`) the service's own
-    /// statements (ledger and usage writes), the postmaster, and background processes that have
-    /// exited.
+    /// Work no request caused, and no finer item names: in the app (`app_cpu_ns`) timers, the
+    /// stdout log writer and the runtime's own threads; in the database (`db_cpu_ns`) idle
+    /// backends, the postmaster, and background processes that have exited.
     package static let background = LedgerItem(rawValue: "background")
     /// The telemetry exporters' own work: encoding and pushing batches of logs and spans to Loki
     /// and Tempo (a request's own log line and span are the request's).
     package static let telemetry = LedgerItem(rawValue: "telemetry")
+    /// The service's own flushes: writing the usage counters and the cost ledger, and the
+    /// ledger's sharing of what no job was credited with, in the app and the database.
+    package static let flushes = LedgerItem(rawValue: "flushes")
     /// The database's autovacuum launcher and workers.
     package static let autovacuum = LedgerItem(rawValue: "autovacuum")
     /// The database's checkpointer and background writer, writing dirty pages out.

@@ -22,8 +22,8 @@ func makeCostLedgerService(services: RunwayServices, logger: Logger) -> CostLedg
 }
 
 /// Runs `base` on `meter`'s standing executor for `payer` (when the meter meters at all), so what
-/// its tasks use is that overhead item's on the ledger rather than shared among the requests being
-/// served: the telemetry exporters' batches.
+/// its tasks use, and its statements' backend CPU, is that overhead item's on the ledger rather
+/// than shared among the requests being served: the telemetry exporters, the flushes.
 struct MeteredService: Service {
     let base: any Service
     let executor: MeteredExecutor?
@@ -35,6 +35,8 @@ struct MeteredService: Service {
 
     func run() async throws {
         guard let executor else { return try await base.run() }
-        try await withTaskExecutorPreference(executor) { try await base.run() }
+        try await MeteredExecutor.$current.withValue(executor) {
+            try await withTaskExecutorPreference(executor) { try await base.run() }
+        }
     }
 }

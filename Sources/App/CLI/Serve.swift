@@ -97,14 +97,18 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     // then the usage flusher, the cost ledger (its last interval closed and written), the pool,
     // the instance lease, the embedded cluster, and last the log pipeline, which flushes what the
     // others logged; all of it within stop.total.
-    // The exporters' batches are the `telemetry` overhead item, not the requests'.
+    // The exporters' batches and the flushes are overhead items of their own, not the requests'.
     var serviceList: [any Service] = telemetry.map { [MeteredService($0, as: .telemetry, meter: services.meter)] } ?? []
     if let cluster = prepared.embedded { serviceList.append(EmbeddedPostgresService(cluster: cluster)) }
     serviceList += [
         lease,
         clients,
-        makeCostLedgerService(services: services, logger: logger),
-        UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),
+        MeteredService(makeCostLedgerService(services: services, logger: logger), as: .flushes, meter: services.meter),
+        MeteredService(
+            UsageFlushService(recorder: services.usage, interval: .seconds(configuration.usageFlushSeconds)),
+            as: .flushes,
+            meter: services.meter
+        ),
         DrainDeadline(base: adminApp, limit: stop.requests, clock: ContinuousClock()),
         DrainDeadline(base: publicApp, limit: stop.requests, clock: ContinuousClock()),
     ]

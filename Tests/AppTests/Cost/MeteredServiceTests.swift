@@ -1,5 +1,6 @@
 import CostMeter
 import Foundation
+import PostgresNIO
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -26,6 +27,26 @@ import Testing
             precondition(x != 1)
             burned.add(CPUClock.thread() - start, ordering: .relaxed)
         }
+    }
+
+    /// Runs one statement that keeps its backend busy for a while.
+    private struct Querying: Service {
+        let database: Database
+
+        func run() async throws {
+            try await database.query("SELECT count(*) FROM generate_series(1, 300000)", logger: TestDatabase.logger)
+        }
+    }
+
+    /// The flushes' statements (the ledger's writes) are measured on their item, in the database
+    /// too: they run outside any request and any tenant's transaction.
+    @Test func theServicesStatementsAreMeasuredOnItsItem() async throws {
+        let app = try await TestApp()
+        let meter = app.services.meter
+        let before = meter.account(for: .flushes).usage.databaseCPUNanoseconds
+        try await MeteredService(Querying(database: app.services.database), as: .flushes, meter: meter).run()
+        #expect(meter.account(for: .flushes).usage.databaseCPUNanoseconds > before)
+        #expect(meter.usageByTenant().isEmpty && meter.account(for: .unauthenticated).usage == Usage())
     }
 
     @Test func whatTheServiceUsesIsTheTelemetryItemOnTheLedger() async throws {
