@@ -73,6 +73,7 @@ EXPECTED_COLUMNS = {
         "day", "kind", "tenant_id", "tenant_name", "plan", "requests", "app_cpu_ns", "db_cpu_ns", "cpu_ns", "cost_micros",
         "cost_per_1k_requests_micros"],
     "Price versions": ["price_version", "instance_type", "vcpus", "first_used", "last_used", "instances", "cost_usd"],
+    "Overhead by item": ["time", "metric", "cost_usd"],
     "$tenant": ["__text", "__value"],
     "$instance_type": ["instance_type"],
     "$instance": ["instance"],

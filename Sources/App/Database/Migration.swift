@@ -11,7 +11,7 @@ struct Migration: Sendable {
     /// Every migration, oldest first. Append; never edit one that has shipped.
     static let all: [Migration] = [
         .initialSchema, .costLedger, .costByInstance, .oneRoundTrip, .costAttribution, .documentSizes, .leastPrivilege, .usageFlushIDs,
-        .opaqueVersions, .commitDeadline,
+        .opaqueVersions, .commitDeadline, .overheadByItem,
     ]
 }
 
