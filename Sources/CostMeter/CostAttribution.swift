@@ -3,17 +3,17 @@ import Synchronization
 
 /// Shares the CPU that no job could be credited with among the requests that caused it.
 ///
-/// The meter measures a request's own jobs (from the moment its first middleware runs) and its
-/// tenant transactions' backend CPU. What it cannot see request by request is the rest of what
-/// serving it costs: SwiftNIO reading, parsing and writing the connection between jobs, the
-/// key look-ups on a cache miss and the usage writes in the database. All of that is caused by
-/// requests, and most of it in proportion to their number.
+/// The meter measures a request's own jobs (from the moment its first middleware runs) and the
+/// backend CPU of its statements. What it cannot see request by request is the rest of what
+/// serving it costs: SwiftNIO reading, parsing and writing the connection between jobs, and what
+/// other threads and the database's backends do for requests between their statements. All of
+/// that is caused by requests, and most of it in proportion to their number.
 ///
 /// So every tick (a second in `serve`) this takes what the process and the database cluster
 /// used since the last tick, less what was measured on requests, less the *background rate*, and
 /// shares the rest among the payers whose requests ended in the tick, by request count. The
 /// database cluster's background processes are left out (they are overhead items of their own).
-/// The background rate (timers, flushes, the stdout log writer, the database's idle work) is
+/// The background rate (timers, the stdout log writer, the database's idle work) is
 /// learned from ticks in which no request ended, after one that had none either (so the tail of
 /// a burst — its usage flush, its log batch — is not taken for background); until the first
 /// such pair it is zero, so nothing a request causes is ever left unbilled for want of a figure.

@@ -53,7 +53,7 @@ package final class CostMeter: Sendable {
         MeteredExecutor(account: account(for: tenant), pool: pool)
     }
 
-    /// An executor for `payer`'s work that is not a request (the exporters' tasks): every job's
+    /// An executor for `payer`'s work that is not a request (the exporters', the flushes'): every job's
     /// CPU goes to the payer's account as it is credited, and no request is counted.
     package func standingExecutor(for payer: Payer) -> MeteredExecutor {
         MeteredExecutor(account: account(for: payer), pool: pool, standing: true)

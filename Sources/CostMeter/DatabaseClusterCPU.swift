@@ -11,10 +11,10 @@ import Synchronization
 /// postmaster's `cutime` + `cstime` from `/proc/<pid>/stat`, in clock ticks: a backend's CPU moves
 /// there when it exits, so the total only grows, with a tick's rounding per exited process).
 ///
-/// The cost meter compares it with the backend CPU it measured on tenant transactions: the rest
-/// is work no transaction of a request did — key look-ups, usage and ledger writes (shared among
-/// the requests that caused them) or the cluster's own background processes (overhead, by
-/// ledger item: autovacuum, checkpoints, the WAL writer), told apart by their process titles.
+/// The cost meter compares it with the backend CPU it measured around statements (requests',
+/// the usage and ledger flushes'): the rest is the backends' work between statements (shared among
+/// the requests being served) or the cluster's own background processes (overhead, by ledger
+/// item: autovacuum, checkpoints, the WAL writer), told apart by their process titles.
 package final class DatabaseClusterCPU: Sendable {
     private let state = Mutex<(postmaster: Int32, procRoot: String)?>(nil)
     /// The background processes seen at the last reading (their item and CPU then), and what each
