@@ -99,10 +99,7 @@ final class Worker: @unchecked Sendable {
             pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
             owner = nil
             guard executor.billed else { return }
-            let now = CPUClock.thread()
-            executor.credit(now - lastCPU + carried)
-            lastCPU = now
-            carried = 0
+            creditSinceLastRead(to: executor)
         default:
             if executor !== owner {
                 let now = CPUClock.thread()
@@ -124,10 +121,7 @@ final class Worker: @unchecked Sendable {
         case .cpuClockPerJob:
             break
         default:
-            let now = CPUClock.thread()
-            owner?.credit(now - lastCPU + carried)
-            lastCPU = now
-            carried = 0
+            creditSinceLastRead(to: owner)
             if !keepOwner { owner = nil }
         }
     }
@@ -145,6 +139,15 @@ final class Worker: @unchecked Sendable {
             carried += now - lastCPU
         }
         lastCPU = now
+    }
+
+    /// Credits what the thread used since the last clock read, and what was carried, to
+    /// `executor` (to nobody when nil), and starts measuring afresh.
+    private func creditSinceLastRead(to executor: MeteredExecutor?) {
+        let now = CPUClock.thread()
+        executor?.credit(now - lastCPU + carried)
+        lastCPU = now
+        carried = 0
     }
 
     private func restart() {
