@@ -96,6 +96,19 @@ package final class CostMeter: Sendable {
         }
     }
 
+    /// Starts one request as a task of its own on a new metered executor: ``run(on:defaultPayer:_:)``
+    /// for a server that hands requests over from a channel handler, with no task to hop from.
+    /// With the meter off the task runs on the pool's ``MeteringPool/platformExecutor``, so that it
+    /// runs where it would metered, on the event loop that started it.
+    package func startRequest(defaultPayer: Payer, _ body: sending @escaping () async -> Void) {
+        let executor = requestExecutor()
+        let account = account(for: defaultPayer)
+        Task(executorPreference: configuration.metersRequests ? executor : pool.platformExecutor) {
+            defer { executor.finish(defaultPayer: account) }
+            await MeteredExecutor.$current.withValue(executor) { await body() }
+        }
+    }
+
     /// Starts an unstructured task that stays on the current request's tenant's bill (a plain
     /// `Task {}` does not inherit the executor, and its CPU would be platform overhead).
     @discardableResult

@@ -48,17 +48,16 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
     }
 
     let publicApp = Application(
-        router: buildPublicRouter(services: services, rateLimiter: RateLimiter()),
-        server: .metered(
-            by: services.meter,
-            defaultPayer: .unauthenticated,
-            limits: configuration.connections,
-            counters: publicConnections
-        ),
+        metered: buildPublicRouter(services: services, rateLimiter: RateLimiter()),
+        by: services.meter,
+        defaultPayer: .unauthenticated,
         configuration: .init(
             address: .hostname(RunwayConfiguration.bindAddress(configuration.host), port: configuration.port),
             serverName: "runway"
         ),
+        maxBodyBytes: configuration.maxDocumentBytes,
+        limits: configuration.connections,
+        counters: publicConnections,
         onServerRunning: { channel in
             let url = listenerURL(channel)
             logger.notice("tenant API listening", metadata: ["address": "\(url)"])
@@ -76,12 +75,15 @@ func serve(configuration: RunwayConfiguration, logger: Logger, telemetry: Teleme
         logger: logger
     )
     let adminApp = Application(
-        router: buildAdminRouter(services: services, adminToken: adminToken.value),
-        server: .metered(by: services.meter, defaultPayer: .admin, limits: configuration.connections, counters: adminConnections),
+        metered: buildAdminRouter(services: services, adminToken: adminToken.value),
+        by: services.meter,
+        defaultPayer: .admin,
         configuration: .init(
             address: .hostname(RunwayConfiguration.bindAddress(configuration.adminHost), port: configuration.adminPort),
             serverName: "runway-admin"
         ),
+        limits: configuration.connections,
+        counters: adminConnections,
         onServerRunning: { channel in
             let url = listenerURL(channel)
             logger.notice("admin API listening", metadata: ["address": "\(url)/admin/v1", "token": "\(adminToken.source)"])

@@ -3,59 +3,71 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import NIOHTTPTypes
 
-extension HTTPServerBuilder {
-    /// Hummingbird's HTTP/1 server with every request — from the moment its head is parsed to the
-    /// last byte of its response — on a metered executor of its own, billed to `defaultPayer`
-    /// unless the request names its payer (``RequestFacts/bill(_:)``). Writing the response runs
-    /// there too: a large search result costs its tenant, not the platform. What is left outside
-    /// (reading and parsing the request) is shared among requests by ``CostAttribution``.
-    ///
-    /// Each connection is held to `limits` (``ConnectionCap``, ``ConnectionDeadline``), counted
-    /// in `counters`.
-    static func metered(
+extension Application where Responder == RouterResponder<AppRequestContext> {
+    /// An application of `router` on Runway's HTTP/1 server
+    /// (``HTTPServerBuilder/metered(_:by:defaultPayer:serverName:maxBodyBytes:limits:counters:)``).
+    init(
+        metered router: Router<AppRequestContext>,
         by meter: CostMeter,
         defaultPayer: Payer,
+        configuration: ApplicationConfiguration = ApplicationConfiguration(),
+        maxBodyBytes: Int = 1 << 20,
+        limits: ConnectionLimits = ConnectionLimits(),
+        counters: ConnectionCounters = ConnectionCounters(),
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+        logger: Logger? = nil
+    ) {
+        let responder = router.buildResponder()
+        self.init(
+            responder: responder,
+            server: .metered(
+                responder,
+                by: meter,
+                defaultPayer: defaultPayer,
+                serverName: configuration.serverName,
+                maxBodyBytes: maxBodyBytes,
+                limits: limits,
+                counters: counters
+            ),
+            configuration: configuration,
+            onServerRunning: onServerRunning,
+            logger: logger
+        )
+    }
+}
+
+extension HTTPServerBuilder {
+    /// Runway's HTTP/1 server (``RequestChannel``): every request — from the moment its head and
+    /// body are read to the last byte of its response — on a metered executor of its own, billed
+    /// to `defaultPayer` unless the request names its payer (``RequestFacts/bill(_:)``). Writing
+    /// the response runs there too: a large search result costs its tenant, not the platform.
+    /// What is left outside (reading and parsing the request) is shared among requests by
+    /// ``CostAttribution``.
+    ///
+    /// Requests go to `responder` (the application's, which Hummingbird also hands this builder
+    /// in a form bound to `NIOAsyncChannel`), with the `Server` header `serverName` if any. Each
+    /// connection is held to `limits` (``ConnectionCap``, ``ConnectionDeadline``), counted in
+    /// `counters`.
+    static func metered(
+        _ responder: some HTTPResponder<AppRequestContext>,
+        by meter: CostMeter,
+        defaultPayer: Payer,
+        serverName: String?,
+        maxBodyBytes: Int = 1 << 20,
         limits: ConnectionLimits = ConnectionLimits(),
         counters: ConnectionCounters = ConnectionCounters()
     ) -> HTTPServerBuilder {
-        HTTPServerBuilder { responder in
-            LimitedHTTP1Channel(
-                http1: HTTP1Channel(
-                    responder: { request, writer, channel in
-                        var writer = Optional(consume writer)
-                        let executor = meter.requestExecutor()
-                        try await meter.run(on: executor, defaultPayer: defaultPayer) {
-                            guard let writer = writer.take() else { return }
-                            try await responder(request, writer, channel)
-                        }
-                    },
-                    configuration: .init(additionalChannelHandlers: [ConnectionDeadline(limits: limits, counters: counters)])
-                ),
+        HTTPServerBuilder { _ in
+            RequestChannel(
+                responder: responder,
+                meter: meter,
+                defaultPayer: defaultPayer,
+                serverName: serverName,
+                maxBodyBytes: maxBodyBytes,
                 limits: limits,
                 counters: counters
             )
         }
-    }
-}
-
-/// Hummingbird's HTTP/1 channel with ``ConnectionCap`` first in each connection's pipeline.
-struct LimitedHTTP1Channel: ServerChildChannel {
-    let http1: HTTP1Channel
-    let limits: ConnectionLimits
-    let counters: ConnectionCounters
-
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
-        do {
-            try channel.pipeline.syncOperations.addHandler(ConnectionCap(limit: limits.maxConnections, counters: counters))
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
-        }
-        return http1.setup(channel: channel, logger: logger)
-    }
-
-    func handle(value: HTTP1Channel.Value, logger: Logger) async {
-        await http1.handle(value: value, logger: logger)
     }
 }

@@ -5,7 +5,7 @@ import Hummingbird
 /// authentication, rate limiting, refusals and the access line included — and bills it to
 /// whoever ``RequestFacts/bill(_:)`` names, else to `defaultPayer` (`unauthenticated` on the
 /// public listener, `admin` on the admin one). Outermost. Under `serve` the server has already put
-/// the request on its executor (``HTTPServerBuilder/metered(by:defaultPayer:)``, which
+/// the request on its executor (``RequestChannel``, which
 /// meters writing the response too): this middleware then only records it.
 struct RequestMeteringMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext

@@ -95,8 +95,9 @@ import Testing
             let (_, key) = try await app.makeTenant()
             // A real server, as `serve` runs it: each connection's requests on its own task.
             let server = Application(
-                router: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
-                server: .metered(by: app.services.meter, defaultPayer: .unauthenticated),
+                metered: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
+                by: app.services.meter,
+                defaultPayer: .unauthenticated,
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 logger: TestDatabase.logger
             )

@@ -80,16 +80,14 @@ import Testing
 
     /// A server with the public listener's stack (metered, limited) and one route.
     static func server(limits: ConnectionLimits, counters: ConnectionCounters) -> some ApplicationProtocol {
-        let router = Router()
+        let router = Router(context: AppRequestContext.self)
         router.get("hello") { _, _ in "hello" }
         return Application(
-            router: router,
-            server: .metered(
-                by: CostMeter(configuration: .init(instance: "test")),
-                defaultPayer: .admin,
-                limits: limits,
-                counters: counters
-            ),
+            metered: router,
+            by: CostMeter(configuration: .init(instance: "test")),
+            defaultPayer: .admin,
+            limits: limits,
+            counters: counters,
             logger: TestDatabase.logger
         )
     }

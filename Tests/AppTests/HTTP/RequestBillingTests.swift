@@ -16,8 +16,9 @@ import Testing
     /// The public API as `serve` runs it: every request on the server's metered executor.
     static func meteredServer(_ app: TestApp) -> some ApplicationProtocol {
         Application(
-            router: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
-            server: .metered(by: app.services.meter, defaultPayer: .unauthenticated),
+            metered: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
+            by: app.services.meter,
+            defaultPayer: .unauthenticated,
             logger: TestDatabase.logger
         )
     }

@@ -1,0 +1,143 @@
+import CostMeter
+import Foundation
+import HTTPServerTesting
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Testing
+
+@testable import App
+
+/// Runway's HTTP/1 connections (``RequestChannel``) over real sockets: what Hummingbird's own
+/// HTTP/1 channel did for a client, it still does.
+@Suite struct RequestChannelTests {
+    static let maxBodyBytes = 1000
+    static let streamedBlocks = 128
+    static let blockBytes = 64 << 10
+
+    static func server() -> some ApplicationProtocol {
+        let router = Router(context: AppRequestContext.self)
+        router.get("echo/:word") { _, context in try context.parameters.require("word") }
+        router.put("body") { request, _ in
+            do {
+                return "\(try await request.body.collect(upTo: maxBodyBytes).readableBytes)"
+            } catch is NIOTooManyBytesError {
+                throw HTTPError(.contentTooLarge)
+            }
+        }
+        // Blocks of one letter each, a, b, c…: far more than a socket buffer holds.
+        router.get("stream") { _, _ in
+            Response(
+                status: .ok,
+                body: ResponseBody(contentLength: streamedBlocks * blockBytes) { writer in
+                    for block in 0..<streamedBlocks {
+                        try await writer.write(ByteBuffer(repeating: UInt8(ascii: "a") + UInt8(block % 26), count: blockBytes))
+                    }
+                    try await writer.finish(nil)
+                }
+            )
+        }
+        return Application(
+            metered: router,
+            by: CostMeter(configuration: .init(instance: "test")),
+            defaultPayer: .admin,
+            configuration: .init(serverName: "runway-test"),
+            maxBodyBytes: maxBodyBytes,
+            logger: TestDatabase.logger
+        )
+    }
+
+    /// The bodies of the responses in `text`, in order (each with a `Content-Length`).
+    static func bodies(_ text: String) -> [String] {
+        var bodies: [String] = []
+        var rest = Substring(text)
+        while let headEnd = rest.range(of: "\r\n\r\n") {
+            let head = rest[..<headEnd.lowerBound].lowercased()
+            let length =
+                head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+            let body = rest[headEnd.upperBound...].prefix(length)
+            bodies.append(String(body))
+            rest = rest[body.endIndex...]
+        }
+        return bodies
+    }
+
+    @Test func pipelinedRequestsAreAnsweredInOrderWithDateAndServerHeaders() async throws {
+        try await withLoopbackServer(Self.server()) { port in
+            try await offCooperativePool {
+                let connection = try RawConnection(port: port)
+                try connection.send(
+                    "GET /echo/one HTTP/1.1\r\nHost: a\r\n\r\nGET /echo/two HTTP/1.1\r\nHost: a\r\n\r\n"
+                        + "GET /echo/three HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                )
+                let answers = try connection.readToEnd()
+                #expect(Self.bodies(answers) == ["one", "two", "three"], "\(answers)")
+                #expect(answers.components(separatedBy: "Server: runway-test\r\n").count == 4)
+                #expect(answers.components(separatedBy: "Date: ").count == 4)
+            }
+        }
+    }
+
+    @Test func aBodyOverTheLimitIsRefusedAndTheConnectionServesTheNextRequest() async throws {
+        try await withLoopbackServer(Self.server()) { port in
+            try await offCooperativePool {
+                let connection = try RawConnection(port: port)
+                // Within the limit.
+                try connection.send("PUT /body HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello")
+                #expect(Self.bodies(try connection.readResponse()) == ["5"])
+                // Chunked, over the limit: refused, the rest of the body read and dropped.
+                let chunk = String(repeating: "x", count: 600)
+                try connection.send("PUT /body HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for _ in 0..<4 { try connection.send("258\r\n\(chunk)\r\n") }
+                try connection.send("0\r\n\r\n")
+                #expect(try connection.readResponse().hasPrefix("HTTP/1.1 413"))
+                // A declared length over the limit: refused before the body is read.
+                try connection.send("PUT /body HTTP/1.1\r\nHost: a\r\nContent-Length: 3000\r\n\r\n")
+                #expect(try connection.readResponse().hasPrefix("HTTP/1.1 413"))
+                try connection.send(String(repeating: "y", count: 3000))
+                // The same connection serves the next request.
+                try connection.send("GET /echo/next HTTP/1.1\r\nHost: a\r\n\r\n")
+                #expect(Self.bodies(try connection.readResponse()) == ["next"])
+            }
+        }
+    }
+
+    @Test func aStreamedResponseLargerThanTheSocketBuffersArrivesWholeAndInOrder() async throws {
+        try await withLoopbackServer(Self.server()) { port in
+            try await offCooperativePool {
+                let connection = try RawConnection(port: port)
+                try connection.send("GET /stream HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                let answer = try connection.readToEnd()
+                #expect(answer.hasPrefix("HTTP/1.1 200"))
+                let body = Self.bodies(answer).first ?? ""
+                #expect(body.utf8.count == Self.streamedBlocks * Self.blockBytes)
+                let firstOfEachBlock = stride(from: 0, to: body.utf8.count, by: Self.blockBytes).map {
+                    body.utf8[body.utf8.index(body.utf8.startIndex, offsetBy: $0)]
+                }
+                #expect(firstOfEachBlock == (0..<Self.streamedBlocks).map { UInt8(ascii: "a") + UInt8($0 % 26) })
+            }
+        }
+    }
+
+    @Test func anUnparsableRequestIsAnswered400AndTheConnectionEnds() async throws {
+        try await withLoopbackServer(Self.server()) { port in
+            try await offCooperativePool {
+                let connection = try RawConnection(port: port)
+                try connection.send("NOT HTTP AT ALL\r\n\r\n")
+                #expect(try connection.readToEnd().hasPrefix("HTTP/1.1 400"))
+            }
+        }
+    }
+
+    @Test func theDateHeaderIsAnIMFFixdate() {
+        #expect(HTTPDate.render(784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        for second in [0, 951_782_400, 1_798_761_599, 4_102_444_800] {
+            #expect(HTTPDate.render(second) == formatter.string(from: Date(timeIntervalSince1970: TimeInterval(second))))
+        }
+    }
+}
