@@ -100,7 +100,7 @@ package final class CostMeter: Sendable {
     /// for a server that hands requests over from a channel handler, with no task to hop from.
     /// With the meter off the task runs on the pool's ``MeteringPool/platformExecutor``, so that it
     /// runs where it would metered, on the event loop that started it.
-    package func startRequest(defaultPayer: Payer, _ body: sending @escaping () async -> Void) {
+    package func startRequest(defaultPayer: Payer, _ body: @escaping @Sendable () async -> Void) {
         let executor = requestExecutor()
         let account = account(for: defaultPayer)
         Task(executorPreference: configuration.metersRequests ? executor : pool.platformExecutor) {

@@ -45,35 +45,52 @@ struct Database: Sendable {
     /// (stopped, or its host frozen), and a timer on the caller's event loop ends the wait: it
     /// closes the connection the call holds (PostgresNIO's queries do not stop on cancellation),
     /// or cancels its wait for one (PostgreSQL down: the pool keeps reconnecting and its lease
-    /// requests wait). The wait and the work run as a child task, so that only the child is
-    /// cancelled: Hummingbird closes the HTTP connection of a request whose own task is cancelled,
-    /// before its 503 is written.
+    /// requests wait). PostgresNIO's wait for a connection ends only by cancelling the task that
+    /// waits: a request's own task (``timeoutMayCancelCaller``) is cancelled itself, and nothing
+    /// it does later waits on anything that cancellation stops; any other caller (a service's
+    /// long-lived task) waits in a child task, so that only the child is cancelled.
     func withConnection<Result: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> Result) async throws -> Result {
         let watch = ConnectionWatch()
         let (client, loop) = clients.current
         let timer = loop.scheduleTask(in: TimeAmount(timeout)) { watch.expire() }
         defer { timer.cancel() }
         do {
-            return try await withoutActuallyEscaping(body) { body in
-                try await withThrowingTaskGroup(of: Result.self) { group in
-                    group.addTask {
-                        try withUnsafeCurrentTask { try watch.wait(in: $0) }
-                        defer { watch.release() }
-                        return try await client.withConnection { connection in
-                            // PostgresNIO never answers a query written to a connection that has
-                            // closed (the write fails and nobody is told): one that closed while
-                            // idle in the pool, or that a timeout closed just before, is refused.
-                            guard !connection.isClosed else { throw DatabaseConnectionClosed() }
-                            try watch.lease(connection)
-                            defer { watch.release() }
-                            return try await body(connection)
-                        }
+            guard Self.timeoutMayCancelCaller else {
+                return try await withoutActuallyEscaping(body) { body in
+                    try await withThrowingTaskGroup(of: Result.self) { group in
+                        group.addTask { try await Self.withConnection(of: client, watchedBy: watch, body) }
+                        return try await group.next()!
                     }
-                    return try await group.next()!
                 }
             }
+            return try await Self.withConnection(of: client, watchedBy: watch, body)
         } catch {
             throw watch.expired ? DatabaseTimeout(limit: timeout) : error
+        }
+    }
+
+    /// True in a task that a database call may cancel when it times out waiting for a connection:
+    /// a request's own task, which the server (``RequestChannel``) starts with it set and which
+    /// answers 503 to a timeout without waiting for anything else.
+    @TaskLocal static var timeoutMayCancelCaller = false
+
+    /// `body` with a connection of `client`, the calling task's wait for it and the connection
+    /// watched by `watch`.
+    private static func withConnection<Result: Sendable>(
+        of client: PostgresClient,
+        watchedBy watch: ConnectionWatch,
+        _ body: @Sendable (PostgresConnection) async throws -> Result
+    ) async throws -> Result {
+        try withUnsafeCurrentTask { try watch.wait(in: $0) }
+        defer { watch.release() }
+        return try await client.withConnection { connection in
+            // PostgresNIO never answers a query written to a connection that has closed (the
+            // write fails and nobody is told): one that closed while idle in the pool, or that a
+            // timeout closed just before, is refused.
+            guard !connection.isClosed else { throw DatabaseConnectionClosed() }
+            try watch.lease(connection)
+            defer { watch.release() }
+            return try await body(connection)
         }
     }
 
@@ -269,7 +286,7 @@ protocol TenantWorkObserver: Sendable {
 /// One ``Database/withConnection(_:)`` call as its timer sees it: waiting for a connection (the
 /// task to cancel), holding one (the connection to close), done with it, or expired.
 private final class ConnectionWatch: Sendable {
-    /// The waiting child task, touched only under the lock and only while it waits (it leaves
+    /// The waiting task, touched only under the lock and only while it waits (it leaves
     /// `.waiting` under the lock before it ends), so it is alive whenever the timer cancels it.
     private struct Waiter: @unchecked Sendable {
         let task: UnsafeCurrentTask
@@ -285,7 +302,7 @@ private final class ConnectionWatch: Sendable {
 
     private let state = Mutex<State>(.idle)
 
-    /// The child task starts waiting for a connection; throws when the timer expired first.
+    /// The task starts waiting for a connection; throws when the timer expired first.
     func wait(in task: UnsafeCurrentTask?) throws {
         try state.withLock { state in
             guard case .idle = state else { throw CancellationError() }
@@ -293,7 +310,7 @@ private final class ConnectionWatch: Sendable {
         }
     }
 
-    /// The child task got `connection`; throws when the timer expired first.
+    /// The task got `connection`; throws when the timer expired first.
     func lease(_ connection: PostgresConnection) throws {
         try state.withLock { state in
             if case .expired = state { throw CancellationError() }

@@ -200,35 +200,57 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Starts `head`'s task: the router's answer, written back into this pipeline.
+    /// A body over ``RequestChannel/maxBodyBytes``.
     private var oversized: RequestBody { RequestBody(asyncSequence: OversizedBody(limit: channel.maxBodyBytes)) }
 
+    /// Starts `head`'s task: the router's answer, written back into this pipeline.
     private func start(_ head: HTTPRequest, body: RequestBody, dropping: Bool, context: ChannelHandlerContext) {
         state = .responding(dropping: dropping)
         if head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
         let request = Request(head: head, body: body)
-        let source = ApplicationRequestContextSource(channel: context.channel, logger: logger)
+        let (channel, logger) = (context.channel, logger)
         let connection = ResponseConnection(handler: NIOLoopBound(self, eventLoop: context.eventLoop), loop: context.eventLoop)
-        let responder = channel.responder
-        let serverName = channel.serverName
-        channel.meter.startRequest(defaultPayer: channel.defaultPayer) {
-            var response: Response
-            let context = AppRequestContext(source: source)
-            do {
-                response = try await responder.respond(to: request, context: context)
-            } catch let error as any HTTPResponseError {
-                response = (try? error.response(from: request, context: context)) ?? Response(status: .internalServerError)
-            } catch {
-                context.logger.debug("Unrecognised Error", metadata: ["error.type": "\(error)"])
-                response = Response(status: .internalServerError)
+        let responder = self.channel.responder
+        let serverName = self.channel.serverName
+        self.channel.meter.startRequest(defaultPayer: self.channel.defaultPayer) {
+            await Self.respond(
+                to: request,
+                on: channel,
+                logger: logger,
+                responder: responder,
+                serverName: serverName,
+                connection: connection
+            )
+        }
+    }
+
+    /// The request's task: the router's answer, written back into the connection.
+    private static func respond(
+        to request: Request,
+        on channel: any Channel,
+        logger: Logger,
+        responder: any HTTPResponder<AppRequestContext>,
+        serverName: String?,
+        connection: ResponseConnection
+    ) async {
+        var response: Response
+        let context = AppRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: logger))
+        do {
+            response = try await Database.$timeoutMayCancelCaller.withValue(true) {
+                try await responder.respond(to: request, context: context)
             }
-            response.headers[.date] = HTTPDate.now
-            if let serverName { response.headers[.server] = serverName }
-            do {
-                try await response.body.write(ResponseChannelWriter(head: response.head, connection: connection))
-            } catch {
-                connection.abort()
-            }
+        } catch let error as any HTTPResponseError {
+            response = (try? error.response(from: request, context: context)) ?? Response(status: .internalServerError)
+        } catch {
+            context.logger.debug("Unrecognised Error", metadata: ["error.type": "\(error)"])
+            response = Response(status: .internalServerError)
+        }
+        response.headers[.date] = HTTPDate.now
+        if let serverName { response.headers[.server] = serverName }
+        do {
+            try await response.body.write(ResponseChannelWriter(head: response.head, connection: connection))
+        } catch {
+            connection.abort()
         }
     }
 
