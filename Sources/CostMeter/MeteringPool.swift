@@ -75,11 +75,11 @@ package final class MeteringPool: Sendable {
     }
 
     /// An executor on these threads whose jobs are credited to nobody. Run the server under it
-    /// (`withTaskExecutorPreference`) so that a connection's work between requests stays on the
-    /// pool and the event loops: moving to a request's executor and back is then a hand-off on the
-    /// same thread (see ``submit(_:to:)``), not a wake-up of another. On an event loop its jobs'
-    /// CPU passes to the next metered job there (the request the connection is starting); on a
-    /// pool worker it is left for ``CostAttribution`` to share, or as background overhead.
+    /// (`withTaskExecutorPreference`) so that its tasks (listeners, connections) stay on the pool
+    /// and the event loops, and a request started with the meter off runs where it would metered
+    /// (``CostMeter/startRequest(defaultPayer:_:)``). On an event loop its jobs' CPU passes to the
+    /// next metered job there; on a pool worker it is left for ``CostAttribution`` to share, or as
+    /// background overhead.
     package var platformExecutor: MeteredExecutor {
         MeteredExecutor(account: nil, pool: self, billed: false)
     }

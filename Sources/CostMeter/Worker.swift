@@ -92,9 +92,9 @@ final class Worker: @unchecked Sendable {
             // socket, parsing a request, decoding a database answer) was credited to its executor
             // then (``enqueuedByLoop(_:)``); what it did since (other channels' I/O before they
             // enqueued their jobs was credited to those) and the job itself go to the executor
-            // now. Unbilled (platform) jobs — a connection task taking the next request off the
-            // wire before it moves to that request's executor — pass their time, and the I/O that
-            // enqueued them, on to the next billed job.
+            // now. Unbilled (platform) jobs — a connection's or a listener's task, a request's
+            // task with the meter off — pass their time, and the I/O that enqueued them, on to the
+            // next billed job.
             owner = executor
             pending.job.runSynchronously(on: executor.asUnownedTaskExecutor())
             owner = nil
