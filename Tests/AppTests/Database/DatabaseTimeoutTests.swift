@@ -76,12 +76,21 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
-    func aCallerWaitingForAConnectionGivesUpAtTheTimeoutAndThePoolStaysUsable() async throws {
+    /// Only a request's own task (``Database/timeoutMayCancelCaller``) is cancelled to end its
+    /// wait; any other caller (a service's long-lived task) waits in a child task and goes on.
+    @Test(.timeLimit(.minutes(1)), arguments: [false, true])
+    func aCallerWaitingForAConnectionGivesUpAtTheTimeoutAndThePoolStaysUsable(inRequestTask: Bool) async throws {
         try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(300)) { client in
             let database = Database(client: client, timeout: .milliseconds(300))
             try await client.whileAConnectionIsHeld {
-                await #expect(throws: DatabaseTimeout.self) { try await database.withConnection { _ in 1 } }
+                // A task of its own, which inherits the task-local: whatever is cancelled is it.
+                let callerCancelled = await Database.$timeoutMayCancelCaller.withValue(inRequestTask) {
+                    await Task {
+                        await #expect(throws: DatabaseTimeout.self) { try await database.withConnection { _ in 1 } }
+                        return Task.isCancelled
+                    }.value
+                }
+                #expect(callerCancelled == inRequestTask)
             }
             // The abandoned lease request left the pool: the next caller gets the connection.
             #expect(try await database.withConnection { _ in 2 } == 2)
