@@ -102,10 +102,9 @@ package final class CostMeter: Sendable {
     /// runs where it would metered, on the event loop that started it.
     package func startRequest(defaultPayer: Payer, _ body: @escaping @Sendable () async -> Void) {
         let executor = requestExecutor()
-        let account = account(for: defaultPayer)
         Task(executorPreference: configuration.metersRequests ? executor : pool.platformExecutor) {
-            defer { executor.finish(defaultPayer: account) }
-            await MeteredExecutor.$current.withValue(executor) { await body() }
+            // Already on the executor: `run` enters it without a hop.
+            try? await self.run(on: executor, defaultPayer: defaultPayer, body)
         }
     }
 

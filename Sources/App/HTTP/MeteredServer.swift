@@ -42,8 +42,8 @@ extension HTTPServerBuilder {
     /// body are read to the last byte of its response — on a metered executor of its own, billed
     /// to `defaultPayer` unless the request names its payer (``RequestFacts/bill(_:)``). Writing
     /// the response runs there too: a large search result costs its tenant, not the platform.
-    /// What is left outside (reading and parsing the request) is shared among requests by
-    /// ``CostAttribution``.
+    /// Reading and parsing the request, on the event loop before its task starts, go to it too:
+    /// the meter credits a loop's I/O to the executor whose job it enqueues.
     ///
     /// Requests go to `responder` (the application's, which Hummingbird also hands this builder
     /// in a form bound to `NIOAsyncChannel`), with the `Server` header `serverName` if any. Each
