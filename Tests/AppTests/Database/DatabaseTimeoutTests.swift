@@ -20,8 +20,10 @@ import Testing
     @Test func aWriteStuckBehindALockIsAnswered503AndRolledBack() async throws {
         let shared = try await TestDatabase.get()
         try await TestDatabase.withServiceClient(maxConnections: 2, databaseTimeout: .milliseconds(800)) { client in
+            // The tenant made with the default timeout: the pool's first connections may take
+            // longer than the short one to open on a busy machine.
+            let (tenant, key) = try await TestApp(client: client).makeTenant()
             let app = try await TestApp(client: client, databaseTimeout: .milliseconds(800))
-            let (tenant, key) = try await app.makeTenant()
             try await app.withPublicClient { http in
                 try await #expect(http.send(.post, "/v1/collections", key: key, json: #"{"name":"locked"}"#).status == .created)
                 try await #expect(
@@ -50,8 +52,9 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func aDatabaseThatAnswersNothingGets503WithinTheTimeoutAndTheConnectionIsReplaced() async throws {
         try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(500)) { client in
+            // The tenant made with the default timeout, as above.
+            let (_, key) = try await TestApp(client: client).makeTenant()
             let app = try await TestApp(client: client, databaseTimeout: .milliseconds(500))
-            let (_, key) = try await app.makeTenant()
             // The connection has prepared the document statements before it stops answering.
             try await app.withPublicClient { http in
                 _ = try await http.send(.post, "/v1/collections", key: key, json: #"{"name":"frozen"}"#)
@@ -99,10 +102,15 @@ import Testing
 
     @Test(.timeLimit(.minutes(1)))
     func aRequestThatGetsNoConnectionIsAnswered503OnAConnectionThatStaysOpen() async throws {
-        try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .milliseconds(300)) { client in
-            let app = try await TestApp(client: client, databaseTimeout: .milliseconds(300))
-            let (_, key) = try await app.makeTenant()
-            // A real server, as `serve` runs it: each connection's requests on its own task.
+        try await TestDatabase.withServiceClient(maxConnections: 1, databaseTimeout: .seconds(1)) { client in
+            // The tenant and its collection through an app with the default timeout, as above.
+            let setup = try await TestApp(client: client)
+            let (_, key) = try await setup.makeTenant()
+            try await setup.withPublicClient { http in
+                try await #require(http.send(.post, "/v1/collections", key: key, json: #"{"name":"busy"}"#).status == .created)
+            }
+            let app = try await TestApp(client: client, databaseTimeout: .seconds(1))
+            // A real server, as `serve` runs it: each request on a task of its own.
             let server = Application(
                 metered: buildPublicRouter(services: app.services, rateLimiter: app.rateLimiter),
                 by: app.services.meter,
@@ -111,7 +119,6 @@ import Testing
                 logger: TestDatabase.logger
             )
             try await server.test(.live) { http in
-                try await #expect(http.send(.post, "/v1/collections", key: key, json: #"{"name":"busy"}"#).status == .created)
                 // The pool's only connection is busy for longer than the timeout.
                 let waited = try await client.whileAConnectionIsHeld {
                     try await http.send(.get, "/v1/collections/busy/documents", key: key)
