@@ -97,8 +97,10 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case closed
     }
 
-    /// Parts that wait for the request being answered: at most this many bytes are read ahead.
+    /// Parts that wait for the request being answered: past this many bytes, or this many
+    /// parts, the connection stops reading until they are taken.
     static let maxQueuedBytes = 1 << 20
+    static let maxQueuedParts = 64
 
     private let channel: RequestChannel
     private let logger: Logger
@@ -137,7 +139,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        guard queuedBytes < Self.maxQueuedBytes, queued.count < 64 else {
+        guard mayReadAhead else {
             readHeld = true
             return
         }
@@ -297,11 +299,13 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .body(let buffer) = part { queuedBytes -= buffer.readableBytes }
             receive(part, context: context)
         }
-        if readHeld, queuedBytes < Self.maxQueuedBytes, queued.count < 64 {
+        if readHeld, mayReadAhead {
             readHeld = false
             context.read()
         }
     }
+
+    private var mayReadAhead: Bool { queuedBytes < Self.maxQueuedBytes && queued.count < Self.maxQueuedParts }
 
     private var isResponding: Bool {
         if case .responding = state { return true }
