@@ -79,20 +79,6 @@ import Testing
         }
     }
 
-    /// More pipelined requests than ``RequestHandler/maxQueuedParts``, read in one go: every one
-    /// waits its turn and is answered, in order.
-    @Test func manyPipelinedRequestsAreAllAnsweredInOrder() async throws {
-        try await withLoopbackServer(Self.server()) { port in
-            try await offCooperativePool {
-                let connection = try RawConnection(port: port)
-                let words = (0..<300).map { "w\($0)" }
-                let requests = words.map { "GET /echo/\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()
-                try connection.send(requests + "GET /echo/last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-                #expect(Self.bodies(try connection.readToEnd()) == words + ["last"])
-            }
-        }
-    }
-
     @Test func aBodyOverTheLimitIsRefusedAndTheConnectionServesTheNextRequest() async throws {
         try await withLoopbackServer(Self.server()) { port in
             try await offCooperativePool {
