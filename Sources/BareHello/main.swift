@@ -126,28 +126,27 @@ struct ReferenceDocuments: Sendable {
     }
 }
 
+/// The bindings of a statement's parameters, in order.
+func bindings<each Value: PostgresDynamicTypeEncodable>(_ value: repeat each Value) -> PostgresBindings {
+    var bindings = PostgresBindings()
+    repeat bindings.append(each value)
+    return bindings
+}
+
 struct KeyTenant: PostgresPreparedStatement {
     static let sql = "SELECT tenant_id::text FROM api_keys WHERE key_hash = $1"
     typealias Row = String
     let hash: ByteBuffer
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        bindings.append(hash)
-        return bindings
-    }
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
+    func makeBindings() throws -> PostgresBindings { bindings(hash) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 struct SetTenant: PostgresPreparedStatement {
     static let sql = "SELECT set_config('app.tenant_id', $1, true)"
     typealias Row = String
     let tenant: String
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        bindings.append(tenant)
-        return bindings
-    }
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(String.self) }
+    func makeBindings() throws -> PostgresBindings { bindings(tenant) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 struct GetDocument: PostgresPreparedStatement {
@@ -155,13 +154,8 @@ struct GetDocument: PostgresPreparedStatement {
     typealias Row = (String, Int64)
     let collection: String
     let id: String
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        bindings.append(collection)
-        bindings.append(id)
-        return bindings
-    }
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode((String, Int64).self) }
+    func makeBindings() throws -> PostgresBindings { bindings(collection, id) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
 struct PutDocument: PostgresPreparedStatement {
@@ -176,26 +170,22 @@ struct PutDocument: PostgresPreparedStatement {
     let collection: String
     let id: String
     let body: String
-    func makeBindings() throws -> PostgresBindings {
-        var bindings = PostgresBindings()
-        bindings.append(collection)
-        bindings.append(id)
-        bindings.append(body)
-        return bindings
-    }
-    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Int64.self) }
+    func makeBindings() throws -> PostgresBindings { bindings(collection, id, body) }
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }
 
-struct Begin: PostgresPreparedStatement {
+/// A statement with no parameters and no rows: `BEGIN`, `COMMIT`.
+protocol Command: PostgresPreparedStatement where Row == () {}
+
+extension Command {
+    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
+    func decodeRow(_ row: PostgresRow) throws {}
+}
+
+struct Begin: Command {
     static let sql = "BEGIN"
-    typealias Row = ()
-    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
-    func decodeRow(_ row: PostgresRow) throws -> Row {}
 }
 
-struct Commit: PostgresPreparedStatement {
+struct Commit: Command {
     static let sql = "COMMIT"
-    typealias Row = ()
-    func makeBindings() throws -> PostgresBindings { PostgresBindings() }
-    func decodeRow(_ row: PostgresRow) throws -> Row {}
 }
