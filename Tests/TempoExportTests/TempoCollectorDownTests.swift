@@ -53,7 +53,11 @@ import Tracing
     @Test func aRefusedConnectionIsRetriedAndDeliveredOnceTheCollectorIsUp() async throws {
         let port = try refusedLoopbackPort()
         var exporterConfiguration = TempoExporter.Configuration(baseURL: "http://127.0.0.1:\(port)")
-        exporterConfiguration.timeout = .milliseconds(300)
+        // Long enough for the export after the collector is up to arrive and be answered on a
+        // machine busy with the rest of the suite: its failure would wait for the test clock.
+        // (AsyncHTTPClient keeps trying to connect until the deadline, so the first, refused,
+        // attempt takes this long.)
+        exporterConfiguration.timeout = .seconds(2)
         var configuration = TempoConfiguration.defaultBatching
         configuration.maximumBatchEntries = 3
         configuration.flushInterval = .seconds(3600)

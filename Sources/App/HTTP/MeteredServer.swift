@@ -16,6 +16,7 @@ extension Application where Responder == RouterResponder<AppRequestContext> {
         limits: ConnectionLimits = ConnectionLimits(),
         counters: ConnectionCounters = ConnectionCounters(),
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in },
+        eventLoopGroupProvider: EventLoopGroupProvider = .singleton,
         logger: Logger? = nil
     ) {
         let responder = router.buildResponder()
@@ -32,6 +33,7 @@ extension Application where Responder == RouterResponder<AppRequestContext> {
             ),
             configuration: configuration,
             onServerRunning: onServerRunning,
+            eventLoopGroupProvider: eventLoopGroupProvider,
             logger: logger
         )
     }

@@ -101,6 +101,9 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// parts, the connection stops reading until they are taken.
     static let maxQueuedBytes = 1 << 20
     static let maxQueuedParts = 64
+    /// Waiting requests started one after another without the loop polling for I/O in between
+    /// (see ``startQueued(context:)``).
+    static let maxStartsPerTurn = 16
 
     private let channel: RequestChannel
     private let logger: Logger
@@ -109,6 +112,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var queued = CircularBuffer<HTTPRequestPart>()
     private var queuedBytes = 0
     private var readHeld = false
+    private var startsThisTurn = 0
+    private var startDeferred = false
     private var closeAfterResponse = false
     private var writabilityWaiters: [CheckedContinuation<Void, any Error>] = []
 
@@ -135,6 +140,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        startsThisTurn = 0
         receive(unwrapInboundIn(data), context: context)
     }
 
@@ -294,10 +300,32 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         state = dropping ? .dropping : .idle
+        startQueued(context: context)
+    }
+
+    /// Starts the next request waiting, if any, and reads on once few enough wait.
+    ///
+    /// A request started here runs in the same turn of the event loop as the one that just ended
+    /// (SwiftNIO runs the tasks that tasks enqueue before it polls for I/O again), so a client
+    /// that pipelines many cheap requests would hold the loop, and every other connection on it,
+    /// for as long as they take. Past ``maxStartsPerTurn`` such requests the next one waits a
+    /// millisecond, and the loop serves its other connections first.
+    private func startQueued(context: ChannelHandlerContext) {
         while !queued.isEmpty, !isResponding {
+            if case .idle = state, startsThisTurn >= Self.maxStartsPerTurn {
+                guard !startDeferred else { return }
+                startDeferred = true
+                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(1)) { [self] in
+                    startDeferred = false
+                    startsThisTurn = 0
+                    if let context = self.context { startQueued(context: context) }
+                }
+                return
+            }
             let part = queued.removeFirst()
             if case .body(let buffer) = part { queuedBytes -= buffer.readableBytes }
             receive(part, context: context)
+            if isResponding { startsThisTurn += 1 }
         }
         if readHeld, mayReadAhead {
             readHeld = false

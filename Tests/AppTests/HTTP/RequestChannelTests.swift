@@ -4,6 +4,8 @@ import HTTPServerTesting
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
+import Synchronization
 import Testing
 
 @testable import App
@@ -77,6 +79,71 @@ import Testing
                 #expect(answers.components(separatedBy: "Date: ").count == 4)
             }
         }
+    }
+
+    /// More pipelined requests than ``RequestHandler/maxQueuedParts``, read in one go: every one
+    /// waits its turn and is answered, in order.
+    @Test func manyPipelinedRequestsAreAllAnsweredInOrder() async throws {
+        try await withLoopbackServer(Self.server()) { port in
+            try await offCooperativePool {
+                let connection = try RawConnection(port: port)
+                let words = (0..<300).map { "w\($0)" }
+                let requests = words.map { "GET /echo/\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()
+                try connection.send(requests + "GET /echo/last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                #expect(Self.bodies(try connection.readToEnd()) == words + ["last"])
+            }
+        }
+    }
+
+    /// Requests that need no I/O, pipelined, would all run in one turn of the event loop (SwiftNIO
+    /// runs the tasks that tasks enqueue before it polls again): past
+    /// ``RequestHandler/maxStartsPerTurn`` the loop serves its other connections first. The
+    /// other client's request arrives while the first client's are running, on a loop of one
+    /// thread that both connections share.
+    @Test func aClientPipeliningCheapRequestsDoesNotHoldUpAnotherConnection() async throws {
+        final class Shared: Sendable {
+            let handled = Mutex<[String]>([])
+            let otherDescriptor = Atomic<Int32>(-1)
+        }
+        let shared = Shared()
+        let router = Router(context: AppRequestContext.self)
+        router.get("first/:index") { _, context in
+            let index = try context.parameters.require("index", as: Int.self)
+            shared.handled.withLock { $0.append("first") }
+            if index == 1 {
+                let request = Array("GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8)
+                #expect(write(shared.otherDescriptor.load(ordering: .relaxed), request, request.count) == request.count)
+            }
+            return "first"
+        }
+        router.get("other") { _, _ in
+            shared.handled.withLock { $0.append("other") }
+            return "other"
+        }
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let app = Application(
+            metered: router,
+            by: CostMeter(configuration: .init(instance: "test")),
+            defaultPayer: .admin,
+            eventLoopGroupProvider: .shared(loop),
+            logger: TestDatabase.logger
+        )
+        let count = 200
+        try await withLoopbackServer(app) { port in
+            try await offCooperativePool {
+                let other = try RawConnection(port: port)
+                shared.otherDescriptor.store(other.descriptor, ordering: .relaxed)
+                let first = try RawConnection(port: port)
+                let requests = (0..<count).map { "GET /first/\($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined()
+                try first.send(requests + "GET /first/\(count) HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+                #expect(Self.bodies(try first.readToEnd()).count == count + 1)
+                #expect(Self.bodies(try other.readToEnd()) == ["other"])
+            }
+        }
+        try await loop.shutdownGracefully()
+        let handled = shared.handled.withLock { $0 }
+        let other = try #require(handled.firstIndex(of: "other"))
+        #expect(other <= 2 * RequestHandler.maxStartsPerTurn + 2, "the other client's request came in at \(other) of \(handled.count)")
     }
 
     @Test func aBodyOverTheLimitIsRefusedAndTheConnectionServesTheNextRequest() async throws {
