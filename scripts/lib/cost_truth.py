@@ -213,7 +213,8 @@ def main():
             "PUT", "/admin/v1/plans/truth", {"monthly_price_micros": 0, "requests_per_second": 100000000, "burst": 100000000}
         )
         tenants = {name: service.tenant(f"truth-{name}-{os.getpid()}", "truth") for name in
-                   ("heavy-alone", "light-alone", "heavy-mix", "light-mix", "heavy-both", "light-both")}
+                   ("heavy-alone", "light-alone", "heavy-before", "light-before", "heavy-both", "light-both",
+                    "heavy-after", "light-after")}
         # Documents for the searches, outside any measured window.
         warm = Mix("put", tenants["heavy-alone"][1], 1)
         for _ in range(200):
@@ -233,21 +234,34 @@ def main():
         # Workload 2: each mix alone at its rate (the truth), both at once (the ledger's test), then
         # each mix alone again in the reverse order: the truth is the mean of the two alone runs
         # around the one at once, so the machine's drift over a run's minutes (a mix alone has
-        # moved by half between runs ten minutes apart) falls on both sides of it. The same request
-        # sequences (seeds) alone and at once. Truth per request alone, times the requests sent at
-        # once: a client that fell behind its rate is not counted against the ledger.
-        mixes = {name: Mix(name.split("-")[0], tenants[name][1], seed) for name, seed in
-                 (("heavy-mix", 5), ("light-mix", 6), ("heavy-both", 5), ("light-both", 6))}
-        alone_runs = (("heavy-mix", args.heavy_rate), ("light-mix", args.light_rate))
-        for name, rate in alone_runs:
-            truth[name] = measure(service, seconds, (mixes[name], rate)) - seconds * background
-        both = measure(service, seconds, (mixes["heavy-both"], args.heavy_rate), (mixes["light-both"], args.light_rate))
-        for name, rate in reversed(alone_runs):
-            truth[name] += measure(service, seconds, (mixes[name], rate)) - seconds * background
-        for name in ("heavy", "light"):
-            alone, together = mixes[f"{name}-mix"].count, mixes[f"{name}-both"].count
-            truth[f"{name}-both"] = truth[f"{name}-mix"] * together / alone
-            print(f"{name} mix: {alone} requests alone (two runs), {together} at once in {seconds:.0f} s", file=sys.stderr)
+        # moved by half between runs ten minutes apart) falls on both sides of it. Each run sends
+        # the same request sequence (seed) to a tenant of its own, created empty: a heavy run's
+        # searches and updates cost more on a tenant that earlier runs filled. Truth per request
+        # alone, times the requests sent at once: a client that fell behind its rate is not
+        # counted against the ledger.
+        seeds = {"heavy": 5, "light": 6}
+        rates = {"heavy": args.heavy_rate, "light": args.light_rate}
+
+        def mix(name):
+            return Mix(name.split("-")[0], tenants[name][1], seeds[name.split("-")[0]])
+
+        alone = {}
+
+        def run_alone(kind, phase):
+            sent = mix(f"{kind}-{phase}")
+            truth[f"{kind}-mix"] = truth.get(f"{kind}-mix", 0) + measure(service, seconds, (sent, rates[kind])) - seconds * background
+            alone[kind] = alone.get(kind, 0) + sent.count
+
+        for kind in ("heavy", "light"):
+            run_alone(kind, "before")
+        both = {kind: mix(f"{kind}-both") for kind in ("heavy", "light")}
+        together_cpu = measure(service, seconds, *((both[kind], rates[kind]) for kind in both))
+        for kind in ("light", "heavy"):
+            run_alone(kind, "after")
+        for kind in ("heavy", "light"):
+            together = both[kind].count
+            truth[f"{kind}-both"] = truth[f"{kind}-mix"] * together / alone[kind]
+            print(f"{kind} mix: {alone[kind]} requests alone (two runs), {together} at once in {seconds:.0f} s", file=sys.stderr)
         time.sleep(4)  # the ledger closes an interval every second and writes it within one more
         report = service.admin_call("GET", "/admin/v1/cost/export?from=2000-01-01&to=2100-01-01")
     finally:
@@ -285,7 +299,7 @@ def main():
     # often per request), so the standalone figures overstate the total. Each tenant's Shapley
     # value — the mean of what it costs alone and what it adds to the other — splits exactly what
     # the concurrent run used.
-    together = both - seconds * background
+    together = together_cpu - seconds * background
     shapley = {
         "heavy-both": (truth["heavy-both"] + together - truth["light-both"]) / 2,
         "light-both": (truth["light-both"] + together - truth["heavy-both"]) / 2,
