@@ -196,6 +196,18 @@ def measure(service, seconds, *loads):
     return app_after - app + database_after - database
 
 
+def metered_requests(work):
+    """The access lines of a tenant's requests in `runway serve`'s output, with their metered CPU."""
+    with open(f"{work}/serve.out") as out:
+        for text in out:
+            try:
+                line = json.loads(text)
+            except ValueError:
+                continue
+            if line.get("msg") == "request" and "tenant" in line and "app_cpu_ns" in line:
+                yield line
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runway", required=True)
@@ -270,15 +282,9 @@ def main():
     # What was measured on each tenant's requests (its access lines' app_cpu_ns and db_cpu_ns, up to
     # the line): the rest of its ledger is its share of what no request's job ran.
     measured = {}
-    with open(f"{args.work}/serve.out") as out:
-        for text in out:
-            try:
-                line = json.loads(text)
-            except ValueError:
-                continue
-            if line.get("msg") == "request" and "tenant" in line and "app_cpu_ns" in line:
-                app, database = measured.get(line["tenant"].lower(), (0, 0))
-                measured[line["tenant"].lower()] = (app + int(line["app_cpu_ns"]), database + int(line["db_cpu_ns"]))
+    for line in metered_requests(args.work):
+        app, database = measured.get(line["tenant"].lower(), (0, 0))
+        measured[line["tenant"].lower()] = (app + int(line["app_cpu_ns"]), database + int(line["db_cpu_ns"]))
     ledger = {}
     overhead = {}
     for row in csv.DictReader(io.StringIO(report)):

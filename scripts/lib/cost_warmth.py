@@ -7,13 +7,12 @@ database CPU per request from the access lines (what the meter measured on that 
 On a machine where a request to an idle server costs more than the same request to a busy one,
 no meter of CPU can bill a tenant at once what its requests cost alone: this shows by how much."""
 import argparse
-import json
 import os
 import sys
 import tempfile
 import time
 
-from cost_truth import Mix, Service, measure
+from cost_truth import Mix, Service, measure, metered_requests
 
 
 def main():
@@ -49,17 +48,12 @@ def main():
 
     ids = {tenant_id.lower(): name for name, (tenant_id, _) in tenants.items()}
     routes = {}
-    with open(f"{args.work}/serve.out") as out:
-        for text in out:
-            try:
-                line = json.loads(text)
-            except ValueError:
-                continue
-            name = ids.get(str(line.get("tenant", "")).lower())
-            if line.get("msg") == "request" and name and "app_cpu_ns" in line:
-                key = (name, line["method"], line["route"])
-                count, app, database = routes.get(key, (0, 0, 0))
-                routes[key] = (count + 1, app + int(line["app_cpu_ns"]), database + int(line["db_cpu_ns"]))
+    for line in metered_requests(args.work):
+        name = ids.get(line["tenant"].lower())
+        if name:
+            key = (name, line["method"], line["route"])
+            count, app, database = routes.get(key, (0, 0, 0))
+            routes[key] = (count + 1, app + int(line["app_cpu_ns"]), database + int(line["db_cpu_ns"]))
     print(f"{'tenant':<19} {'request':<52} {'count':>6} {'app us':>8} {'db us':>8}")
     for (name, method, route), (count, app, database) in sorted(routes.items(), key=lambda item: (item[0][1:], item[0][0])):
         if count < 100:
