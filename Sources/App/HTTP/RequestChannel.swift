@@ -101,8 +101,8 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// parts, the connection stops reading until they are taken.
     static let maxQueuedBytes = 1 << 20
     static let maxQueuedParts = 64
-    /// Waiting requests started one after another without the loop polling for I/O in between
-    /// (see ``startQueued(context:)``).
+    /// Requests started one after another without the loop polling for I/O in between (see
+    /// ``mustWaitToStart``).
     static let maxStartsPerTurn = 16
 
     private let channel: RequestChannel
@@ -140,8 +140,19 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        guard queued.isEmpty, !mustWaitToStart else {
+            // Behind others waiting, or a request that is not to start in this turn.
+            enqueue(part)
+            if !isResponding { deferStart(context: context) }
+            return
+        }
+        receive(part, context: context)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
         startsThisTurn = 0
-        receive(unwrapInboundIn(data), context: context)
+        context.fireChannelReadComplete()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -199,8 +210,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .responding(dropping: true):
             if case .end = part { state = .responding(dropping: false) }
         case .responding(dropping: false):
-            queued.append(part)
-            if case .body(let buffer) = part { queuedBytes += buffer.readableBytes }
+            enqueue(part)
         case .dropping:
             if case .end = part { state = .idle }
         case .closed:
@@ -214,6 +224,7 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Starts `head`'s task: the router's answer, written back into this pipeline.
     private func start(_ head: HTTPRequest, body: RequestBody, dropping: Bool, context: ChannelHandlerContext) {
         state = .responding(dropping: dropping)
+        startsThisTurn += 1
         if head.headerFields[.connection]?.lowercased() == "close" { closeAfterResponse = true }
         let request = Request(head: head, body: body)
         let (channel, logger) = (context.channel, logger)
@@ -304,33 +315,45 @@ final class RequestHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Starts the next request waiting, if any, and reads on once few enough wait.
-    ///
-    /// A request started here runs in the same turn of the event loop as the one that just ended
-    /// (SwiftNIO runs the tasks that tasks enqueue before it polls for I/O again), so a client
-    /// that pipelines many cheap requests would hold the loop, and every other connection on it,
-    /// for as long as they take. Past ``maxStartsPerTurn`` such requests the next one waits a
-    /// millisecond, and the loop serves its other connections first.
     private func startQueued(context: ChannelHandlerContext) {
         while !queued.isEmpty, !isResponding {
-            if case .idle = state, startsThisTurn >= Self.maxStartsPerTurn {
-                guard !startDeferred else { return }
-                startDeferred = true
-                context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(1)) { [self] in
-                    startDeferred = false
-                    startsThisTurn = 0
-                    if let context = self.context { startQueued(context: context) }
-                }
-                return
-            }
+            guard !mustWaitToStart else { return deferStart(context: context) }
             let part = queued.removeFirst()
             if case .body(let buffer) = part { queuedBytes -= buffer.readableBytes }
             receive(part, context: context)
-            if isResponding { startsThisTurn += 1 }
         }
         if readHeld, mayReadAhead {
             readHeld = false
             context.read()
         }
+    }
+
+    /// Whether the next request must wait for a later turn of the event loop.
+    ///
+    /// The requests of one read, or started one after another as each ends, run in one turn of
+    /// the event loop (in the read, or among the tasks that tasks enqueue, which SwiftNIO runs
+    /// before it polls for I/O again). A client that pipelines many cheap requests would hold the
+    /// loop, and every other connection on it, for as long as they take: past
+    /// ``maxStartsPerTurn`` the next one waits a millisecond, and the loop serves its other
+    /// connections first.
+    private var mustWaitToStart: Bool {
+        guard case .idle = state else { return false }
+        return startsThisTurn >= Self.maxStartsPerTurn
+    }
+
+    private func deferStart(context: ChannelHandlerContext) {
+        guard !startDeferred else { return }
+        startDeferred = true
+        context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(1)) { [self] in
+            startDeferred = false
+            startsThisTurn = 0
+            if let context = self.context { startQueued(context: context) }
+        }
+    }
+
+    private func enqueue(_ part: HTTPRequestPart) {
+        queued.append(part)
+        if case .body(let buffer) = part { queuedBytes += buffer.readableBytes }
     }
 
     private var mayReadAhead: Bool { queuedBytes < Self.maxQueuedBytes && queued.count < Self.maxQueuedParts }

@@ -143,7 +143,8 @@ import Testing
         try await loop.shutdownGracefully()
         let handled = shared.handled.withLock { $0 }
         let other = try #require(handled.firstIndex(of: "other"))
-        #expect(other <= 2 * RequestHandler.maxStartsPerTurn + 2, "the other client's request came in at \(other) of \(handled.count)")
+        // About ``RequestHandler/maxStartsPerTurn`` in (16); without the bound, last.
+        #expect(other < count / 4, "the other client's request came in at \(other) of \(handled.count)")
     }
 
     @Test func aBodyOverTheLimitIsRefusedAndTheConnectionServesTheNextRequest() async throws {
