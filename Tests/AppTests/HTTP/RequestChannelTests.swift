@@ -95,6 +95,40 @@ import Testing
         }
     }
 
+    /// While a request is answered, the connection reads at most ``RequestHandler/maxQueuedBytes``
+    /// of the requests pipelined behind it, then stops reading: a client that pipelines without
+    /// end fills its own socket buffers, not the server's memory.
+    @Test func aConnectionStopsReadingPastItsReadAheadWhileARequestIsAnswered() async throws {
+        let (released, release) = AsyncStream.makeStream(of: Void.self)
+        let router = Router(context: AppRequestContext.self)
+        router.get("hold") { _, _ in
+            for await _ in released {}
+            return "held"
+        }
+        router.put("body") { _, _ in "put" }
+        let app = Application(
+            metered: router,
+            by: CostMeter(configuration: .init(instance: "test")),
+            defaultPayer: .admin,
+            maxBodyBytes: 1 << 20,
+            logger: TestDatabase.logger
+        )
+        let body = 64 << 10
+        let request = Array("PUT /body HTTP/1.1\r\nHost: a\r\nContent-Length: \(body)\r\n\r\n".utf8) + [UInt8](repeating: 97, count: body)
+        let offered = 768  // requests: 48 MiB of bodies
+        let taken = try await withLoopbackServer(app) { port in
+            try await offCooperativePool {
+                let connection = try RawConnection(port: port)
+                try connection.send("GET /hold HTTP/1.1\r\nHost: a\r\n\r\n")
+                defer { release.finish() }
+                return connection.sendUntilStalled(request, count: offered, stall: 1)
+            }
+        }
+        // The read-ahead (1 MiB), SwiftNIO's read buffer and the kernel's socket buffers; without
+        // the bound, all 48 MiB.
+        #expect(taken < offered * request.count / 2, "the server took \(taken) bytes")
+    }
+
     /// Requests that need no I/O, pipelined, would all run in one turn of the event loop (SwiftNIO
     /// runs the tasks that tasks enqueue before it polls again): past
     /// ``RequestHandler/maxStartsPerTurn`` the loop serves its other connections first. The

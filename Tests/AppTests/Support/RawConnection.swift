@@ -33,6 +33,25 @@ final class RawConnection {
         guard write(descriptor, bytes, bytes.count) == bytes.count else { throw TestSetupError(description: "write failed") }
     }
 
+    /// Writes `chunk` over and over, `count` times, until done or until the connection takes no
+    /// byte for `stall` seconds (the peer stopped reading and the socket buffers are full).
+    /// Returns the bytes taken.
+    func sendUntilStalled(_ chunk: [UInt8], count: Int, stall: Int) -> Int {
+        var timeout = timeval(tv_sec: stall, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var taken = 0
+        for _ in 0..<count {
+            var offset = 0
+            while offset < chunk.count {
+                let written = chunk.withUnsafeBytes { write(descriptor, $0.baseAddress! + offset, chunk.count - offset) }
+                guard written > 0 else { return taken + offset }
+                offset += written
+            }
+            taken += chunk.count
+        }
+        return taken
+    }
+
     /// One response with a `Content-Length` body.
     func readResponse() throws -> String {
         var received = [UInt8]()
