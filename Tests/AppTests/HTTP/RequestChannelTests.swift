@@ -145,8 +145,9 @@ import Testing
             let index = try context.parameters.require("index", as: Int.self)
             shared.handled.withLock { $0.append("first") }
             if index == 1 {
+                // Whether it arrived whole, the other client's answer says below.
                 let request = Array("GET /other HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".utf8)
-                #expect(write(shared.otherDescriptor.load(ordering: .relaxed), request, request.count) == request.count)
+                _ = write(shared.otherDescriptor.load(ordering: .relaxed), request, request.count)
             }
             return "first"
         }
