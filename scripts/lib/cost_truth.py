@@ -163,6 +163,12 @@ class Service:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read().decode()
 
+    def create_unlimited_plan(self):
+        """The plan `truth`: free, with a rate limit far above what this machine can do."""
+        self.admin_call(
+            "PUT", "/admin/v1/plans/truth", {"monthly_price_micros": 0, "requests_per_second": 100000000, "burst": 100000000}
+        )
+
     def tenant(self, name, plan):
         """A tenant with a collection `bench` holding doc-1; returns its key."""
         created = json.loads(self.admin_call("POST", "/admin/v1/tenants", {"name": name, "plan": plan}))
@@ -221,9 +227,7 @@ def main():
 
     service = Service(args.runway, args.work)
     try:
-        service.admin_call(
-            "PUT", "/admin/v1/plans/truth", {"monthly_price_micros": 0, "requests_per_second": 100000000, "burst": 100000000}
-        )
+        service.create_unlimited_plan()
         tenants = {name: service.tenant(f"truth-{name}-{os.getpid()}", "truth") for name in
                    ("heavy-alone", "light-alone", "heavy-before", "light-before", "heavy-both", "light-both",
                     "heavy-after", "light-after")}

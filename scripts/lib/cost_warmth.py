@@ -9,7 +9,6 @@ no meter of CPU can bill a tenant at once what its requests cost alone: this sho
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 from cost_truth import Mix, Service, measure, metered_requests
@@ -26,9 +25,7 @@ def main():
 
     service = Service(args.runway, args.work)
     try:
-        service.admin_call(
-            "PUT", "/admin/v1/plans/truth", {"monthly_price_micros": 0, "requests_per_second": 100000000, "burst": 100000000}
-        )
+        service.create_unlimited_plan()
         names = ("heavy-at-rate", "heavy-beside-light", "light", "heavy-back-to-back")
         tenants = {name: service.tenant(f"warmth-{name}-{os.getpid()}", "truth") for name in names}
         time.sleep(2)
